@@ -1,0 +1,39 @@
+"""Dependencies shared by the routes, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from ..serving.base import ModelAdapter
+from ..settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_adapter(request: Request) -> ModelAdapter:
+    adapter: ModelAdapter = request.app.state.adapter
+    return adapter
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+AdapterDep = Annotated[ModelAdapter, Depends(get_adapter)]
+
+
+def require_api_key(request: Request, settings: SettingsDep) -> None:
+    """When an API key is configured, demand it as a bearer token (constant-time compare)."""
+    if settings.api_key is None:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expected = settings.api_key.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        raise HTTPException(
+            status_code=401,
+            detail="Missing or wrong API key; send `Authorization: Bearer <key>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )

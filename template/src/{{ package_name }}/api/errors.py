@@ -1,0 +1,84 @@
+"""One JSON error shape for every failure, with the field at fault and no internals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(
+    code: str, message: str, details: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(code, message, details), status_code=status_code, headers=headers
+    )
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(issue: dict[str, Any]) -> str:
+    if issue["type"] == "json_invalid":
+        return "The body is not valid JSON: " + str(
+            issue.get("ctx", {}).get("error", "parse error")
+        )
+    if issue["type"] == "extra_forbidden":
+        return "Unknown field; remove it or check its spelling."
+    return str(issue["msg"])
+
+
+async def _on_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    details = [
+        {
+            "field": _field_path(tuple(issue["loc"])),
+            "message": _validation_message(issue),
+            "type": str(issue["type"]),
+        }
+        for issue in exc.errors()
+    ]
+    fields = ", ".join(detail["field"] for detail in details)
+    return error_response(
+        422, "invalid_request", f"The request does not match the API contract ({fields}).", details
+    )
+
+
+async def _on_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+        exc.status_code, "http_error"
+    )
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        500, "internal_error", "The service failed unexpectedly; it has been logged."
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.exception_handler(RequestValidationError)(_on_validation_error)
+    app.exception_handler(StarletteHTTPException)(_on_http_error)
+    app.exception_handler(Exception)(_on_unexpected_error)

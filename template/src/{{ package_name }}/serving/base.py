@@ -1,0 +1,35 @@
+"""The interface between the HTTP API and whatever produces predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..contracts.features import Features
+
+
+class ModelUnavailableError(RuntimeError):
+    """The adapter cannot answer now (no model loaded, upstream down)."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    confidence: float
+    model_version: str
+
+
+class ModelAdapter(Protocol):
+    """What the API needs from a model, wherever it runs."""
+
+    async def predict(self, features: Features) -> Prediction:
+        """Predict for one input; raise ``ModelUnavailableError`` when that is impossible."""
+        ...
+
+    async def readiness(self) -> tuple[bool, str]:
+        """Whether predictions can be served now, and a reason a person can act on."""
+        ...
+
+    def metadata(self) -> dict[str, Any]:
+        """Facts about the model being served (version, metrics), for operators."""
+        ...
