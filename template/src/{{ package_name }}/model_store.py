@@ -8,6 +8,7 @@ the sha256 before unpickling: a corrupted or tampered file is refused, not execu
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -102,13 +103,27 @@ def load_model(model_dir: Path, version: str | None = None) -> LoadedModel:
             f"Model version {version!r} not found in {model_dir}/ "
             f"(available: {', '.join(list_versions(model_dir)) or 'none'})."
         )
-    metadata: dict[str, Any] = json.loads((folder / METADATA_FILE).read_text())
-    actual = sha256_of(folder / ARTIFACT_FILE)
-    if actual != metadata["sha256"]:
+    try:
+        metadata: dict[str, Any] = json.loads((folder / METADATA_FILE).read_text())
+        recorded = metadata["sha256"]
+        # Read once: the bytes that are hashed are the bytes that are loaded.
+        payload = (folder / ARTIFACT_FILE).read_bytes()
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelIntegrityError(
-            f"{folder / ARTIFACT_FILE} has sha256 {actual}, but {metadata['sha256']} was "
+            f"Model version {version} in {folder} is incomplete or unreadable ({error!r}); "
+            "refusing to load it. Retrain with `make train`."
+        ) from error
+    actual = hashlib.sha256(payload).hexdigest()
+    if actual != recorded:
+        raise ModelIntegrityError(
+            f"{folder / ARTIFACT_FILE} has sha256 {actual}, but {recorded} was "
             "recorded at training time; refusing to load it. Retrain with `make train`."
         )
-    return LoadedModel(
-        version=version, estimator=joblib.load(folder / ARTIFACT_FILE), metadata=metadata
-    )
+    try:
+        estimator = joblib.load(io.BytesIO(payload))
+    except Exception as error:  # unpickling can fail in many ways; all mean "cannot serve this"
+        raise ModelIntegrityError(
+            f"{folder / ARTIFACT_FILE} could not be loaded ({error!r}); it may have been written "
+            "by other library versions. Retrain with `make train`."
+        ) from error
+    return LoadedModel(version=version, estimator=estimator, metadata=metadata)

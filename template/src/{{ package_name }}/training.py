@@ -63,22 +63,39 @@ def load_training_data(path: Path) -> pd.DataFrame:
     return frame
 
 
+def evaluate(estimator: Any, features: pd.DataFrame, labels: pd.Series) -> dict[str, float]:
+    """Hold-out metrics; F1 and ROC AUC are macro averages when there are more than two labels."""
+    predictions = estimator.predict(features)
+    probabilities = estimator.predict_proba(features)
+    if probabilities.shape[1] == 2:
+        f1 = f1_score(labels, predictions)
+        roc_auc = roc_auc_score(labels, probabilities[:, 1])
+    else:
+        f1 = f1_score(labels, predictions, average="macro")
+        roc_auc = roc_auc_score(labels, probabilities, multi_class="ovr", average="macro")
+    return {
+        "accuracy": round(float(accuracy_score(labels, predictions)), 4),
+        "f1": round(float(f1), 4),
+        "roc_auc": round(float(roc_auc), 4),
+    }
+
+
 def train(data_path: Path, model_dir: Path) -> TrainingResult:
     """Train on ``data_path`` and save the result as the next version in ``model_dir``."""
     frame = load_training_data(data_path)
     features = frame[list(FEATURE_COLUMNS)]
     labels = frame[LABEL_COLUMN]
+    counts = labels.value_counts()
+    if len(counts) < 2 or counts.min() < 2:
+        raise TrainingDataError(
+            f"{data_path} needs at least two rows of each of at least two labels to hold some "
+            f"out for evaluation; label counts: {counts.to_dict()}."
+        )
     x_train, x_test, y_train, y_test = train_test_split(
         features, labels, test_size=HOLDOUT_FRACTION, random_state=RANDOM_STATE, stratify=labels
     )
     estimator = build_model().fit(x_train, y_train)
-    probabilities = estimator.predict_proba(x_test)[:, 1]
-    predictions = estimator.predict(x_test)
-    metrics = {
-        "accuracy": round(float(accuracy_score(y_test, predictions)), 4),
-        "f1": round(float(f1_score(y_test, predictions)), 4),
-        "roc_auc": round(float(roc_auc_score(y_test, probabilities)), 4),
-    }
+    metrics = evaluate(estimator, x_test, y_test)
     metadata: dict[str, Any] = {
         "model_name": MODEL_NAME,
         "metrics": metrics,

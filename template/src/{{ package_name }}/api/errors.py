@@ -33,10 +33,16 @@ def error_response(
 
 
 def _field_path(location: tuple[int | str, ...]) -> str:
-    parts = [str(part) for part in location]
+    """``("body", "features", "tenure_months")`` -> ``features.tenure_months``.
+
+    A JSON syntax error is located by a character offset, which is no field: it maps to ``body``.
+    """
+    parts = list(location)
     if parts and parts[0] == "body":
         parts = parts[1:]
-    return ".".join(parts) or "body"
+    if len(parts) == 1 and isinstance(parts[0], int):
+        return "body"
+    return ".".join(str(part) for part in parts) or "body"
 
 
 def _validation_message(issue: dict[str, Any]) -> str:

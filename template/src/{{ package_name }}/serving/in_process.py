@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import pandas as pd
 
 from ..contracts.features import FEATURE_COLUMNS, Features
 from ..model_store import LoadedModel, ModelIntegrityError, ModelNotFoundError, load_model
 from .base import ModelUnavailableError, Prediction
+
+#: Inference threads at once. More than the cores only queues work inside the process,
+#: and a prediction abandoned at its deadline keeps its thread until it finishes.
+INFERENCE_THREADS = max(2, os.cpu_count() or 2)
 
 
 class InProcessAdapter:
@@ -21,6 +27,7 @@ class InProcessAdapter:
         self._version = version
         self._model: LoadedModel | None = None
         self._not_ready_reason = "The model has not been loaded yet."
+        self._threads = anyio.CapacityLimiter(INFERENCE_THREADS)
 
     def load(self) -> None:
         """Load the configured version; on failure stay not-ready and remember why."""
@@ -36,7 +43,9 @@ class InProcessAdapter:
             raise ModelUnavailableError(self._not_ready_reason)
         row = pd.DataFrame([features.model_dump()], columns=list(FEATURE_COLUMNS))
         # Inference is CPU-bound: run it in a worker thread so the event loop keeps serving.
-        probabilities = await anyio.to_thread.run_sync(model.estimator.predict_proba, row)
+        probabilities = await anyio.to_thread.run_sync(
+            model.estimator.predict_proba, row, limiter=self._threads
+        )
         best = int(probabilities[0].argmax())
         label = int(model.estimator.classes_[best])
         return Prediction(

@@ -1,0 +1,105 @@
+"""Generating projects through Copier's public API, and reading what was generated."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import copier
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+
+#: Answers that differ from the defaults in every question that has a free value.
+NON_DEFAULT_ANSWERS: dict[str, Any] = {
+    "project_name": "Card Fraud Scoring",
+    # The longest slug and package name the validators allow, to catch long rendered lines.
+    "project_slug": "fraud-score-service-card-payment",
+    "package_name": "fraud_score_service_card_payment",
+    "description": "Scores card payments for fraud risk before they are authorised.",
+    "author_name": "Risk Engineering",
+    "author_email": "risk-eng@bank.example.org",
+    "license": "Apache-2.0",
+    "python_version": "3.13",
+    "latency_slo_ms": 80,
+    "expected_rps": 400,
+    "request_timeout_ms": 400,
+}
+
+
+def generate(
+    destination: Path, data: Mapping[str, Any] | None = None, src: Path = TEMPLATE_ROOT
+) -> Path:
+    """Generate a project from the template's current commit (uncommitted changes included)."""
+    copier.run_copy(
+        str(src),
+        destination,
+        data=dict(data or {}),
+        defaults=True,
+        vcs_ref="HEAD",
+        quiet=True,
+        unsafe=False,
+    )
+    return destination
+
+
+def project_files(root: Path) -> Iterator[Path]:
+    """Every file of a generated project, outside version control and tool caches."""
+    skipped = {".git", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not skipped.intersection(path.relative_to(root).parts):
+            yield path
+
+
+def run(
+    command: list[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command``; on failure, fail with its output so the cause is in the test report."""
+    completed = subprocess.run(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise AssertionError(
+            f"`{' '.join(command)}` failed with {completed.returncode} in {cwd}:\n"
+            f"{completed.stdout[-6000:]}\n{completed.stderr[-6000:]}"
+        )
+    return completed
+
+
+def git_init(root: Path) -> None:
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["git", "add", "-A"], root)
+    git_commit(root, "Generate from the template")
+
+
+def git_commit(root: Path, message: str) -> None:
+    run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-qm", message],
+        root,
+    )
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter for ``version`` on this machine, for uv to build the project with."""
+    pyenv = Path.home() / ".pyenv" / "versions"
+    candidates = sorted(pyenv.glob(f"{version}.*/bin/python{version}")) if pyenv.is_dir() else []
+    candidates += [Path(found)] if (found := shutil.which(f"python{version}")) else []
+    for candidate in candidates:
+        probe = subprocess.run(
+            [str(candidate), "-c", "import sys; print(sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return str(candidate)
+    return None

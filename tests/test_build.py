@@ -1,0 +1,166 @@
+"""Tier 2: generate projects for a covering set of answers and build, lint and test them for real."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .helpers import (
+    NON_DEFAULT_ANSWERS,
+    TEMPLATE_ROOT,
+    find_python,
+    generate,
+    git_commit,
+    git_init,
+    run,
+)
+
+pytestmark = pytest.mark.build
+
+#: The default answers, and one project that differs in every answer (longest names too).
+BUILD_COMBINATIONS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "non-default": NON_DEFAULT_ANSWERS,
+}
+EXAMPLE_REQUEST = {
+    "features": {
+        "tenure_months": 8,
+        "monthly_charges": 89.5,
+        "support_tickets_90d": 3,
+        "contract_type": "month_to_month",
+        "payment_method": "invoice",
+    }
+}
+
+
+def _build_env(python_version: str, cache_root: Path) -> dict[str, str]:
+    python = find_python(python_version)
+    if python is None:
+        pytest.skip(f"no Python {python_version} interpreter on this machine")
+    return {
+        "UV_PYTHON": python,
+        # One mypy cache for every generated project: third-party stubs are checked once.
+        "MYPY_CACHE_DIR": str(cache_root / "mypy"),
+        "PRE_COMMIT_HOME": str(cache_root / "pre-commit"),
+    }
+
+
+@pytest.fixture(scope="session")
+def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    configured = os.environ.get("TEMPLATE_TEST_CACHE")
+    return Path(configured) if configured else tmp_path_factory.mktemp("cache")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def background() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Processes started by a test, stopped with their whole process group afterwards."""
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _wait_for_prediction(base_url: str, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the service stopped before it served a prediction"
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                response = httpx.post(f"{base_url}/v1/predict", json=EXAMPLE_REQUEST, timeout=5)
+                assert response.status_code == 200, response.text
+                body: dict[str, Any] = response.json()
+                return body
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the service did not become ready within 120 s")
+
+
+@pytest.mark.parametrize("answers", BUILD_COMBINATIONS.values(), ids=BUILD_COMBINATIONS.keys())
+def test_generated_project_passes_its_own_checks(
+    answers: dict[str, Any],
+    tmp_path: Path,
+    cache_root: Path,
+    background: list[subprocess.Popen[bytes]],
+) -> None:
+    env = _build_env(answers.get("python_version", "3.11"), cache_root)
+    root = generate(tmp_path / "project", answers)
+    git_init(root)
+
+    run(["make", "setup"], root, env)
+    assert (root / ".git" / "hooks" / "pre-commit").is_file(), "make setup installs the hooks"
+    run(["git", "add", "uv.lock"], root)
+    git_commit(root, "Lock dependencies")
+
+    run(["make", "lint"], root, env)
+    run(["make", "test"], root, env)
+    run(["uv", "run", "pre-commit", "run", "--all-files", "--show-diff-on-failure"], root, env)
+    run(["make", "fmt"], root, env)
+    status = run(["git", "status", "--porcelain"], root).stdout
+    assert status == "", f"`make fmt` changed a freshly generated project:\n{status}"
+
+    run(["make", "train"], root, env)
+    port = _free_port()
+    serve = subprocess.Popen(
+        ["make", "serve", f"PORT={port}"],
+        cwd=root,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    background.append(serve)
+    prediction = _wait_for_prediction(f"http://127.0.0.1:{port}", serve)
+    assert prediction["model_version"] == "v1"
+    assert 0 <= prediction["confidence"] <= 1
+
+
+def test_readme_quick_start_serves_predictions(
+    tmp_path: Path, cache_root: Path, background: list[subprocess.Popen[bytes]]
+) -> None:
+    """The README's first command, as written, with the destination moved to a temp dir."""
+    readme = (TEMPLATE_ROOT / "README.md").read_text()
+    block = re.search(r"## Quick start.*?```sh\n(.*?)```", readme, re.DOTALL)
+    assert block, "README.md has a Quick start section with a sh block"
+    commands = [line for line in block.group(1).splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 2, commands
+    generate_and_serve, run_tests = commands
+    assert "uv run pytest" in run_tests
+    assert "../my-ai-service" in generate_and_serve
+    command = generate_and_serve.replace("../my-ai-service", str(tmp_path / "my-ai-service"))
+
+    port = _free_port()
+    process = subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=TEMPLATE_ROOT,
+        env={**os.environ, **_build_env("3.11", cache_root), "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    background.append(process)
+    prediction = _wait_for_prediction(f"http://127.0.0.1:{port}", process)
+    assert prediction["model_version"] == "v1"

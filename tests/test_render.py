@@ -1,0 +1,197 @@
+"""Tier 1: render every combination of answers and check the output without building it."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from .helpers import NON_DEFAULT_ANSWERS, TEMPLATE_ROOT, generate, project_files
+
+QUESTIONS: dict[str, Any] = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
+
+
+def _choices(key: str) -> list[str]:
+    choices = QUESTIONS[key]["choices"]
+    return list(choices.values()) if isinstance(choices, dict) else list(choices)
+
+
+COMBINATIONS = [
+    {"license": license_, "python_version": python}
+    for license_, python in itertools.product(_choices("license"), _choices("python_version"))
+]
+
+EXPECTED_FILES = [
+    ".copier-answers.yml",
+    ".dockerignore",
+    ".env.example",
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".python-version",
+    "Dockerfile",
+    "LICENSE",
+    "Makefile",
+    "README.md",
+    "data/sample/train.csv",
+    "pyproject.toml",
+    "src/{package}/__init__.py",
+    "src/{package}/api/app.py",
+    "src/{package}/cli.py",
+    "src/{package}/contracts/api.py",
+    "src/{package}/contracts/features.py",
+    "src/{package}/model.py",
+    "src/{package}/model_store.py",
+    "src/{package}/py.typed",
+    "src/{package}/serving/base.py",
+    "src/{package}/serving/in_process.py",
+    "src/{package}/settings.py",
+    "src/{package}/training.py",
+    "tests/conftest.py",
+    "tests/test_api.py",
+]
+
+JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
+WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM\d|LPT\d)(\..*)?$", re.IGNORECASE)
+WINDOWS_FORBIDDEN = set('<>:"|?*\\')
+
+
+@pytest.fixture(
+    scope="module",
+    params=[*COMBINATIONS, NON_DEFAULT_ANSWERS],
+    ids=[*(f"{c['license']}-py{c['python_version']}" for c in COMBINATIONS), "non-default"],
+)
+def rendered(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
+    data: dict[str, Any] = request.param
+    root = generate(tmp_path_factory.mktemp("render") / "project", data)
+    answers: dict[str, Any] = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    return root, answers
+
+
+def test_expected_files_are_present(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, answers = rendered
+    missing = [
+        name.format(package=answers["package_name"])
+        for name in EXPECTED_FILES
+        if not (root / name.format(package=answers["package_name"])).is_file()
+    ]
+    assert not missing
+
+
+def test_no_template_syntax_is_left_behind(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = rendered
+    for path in project_files(root):
+        relative = path.relative_to(root).as_posix()
+        assert not relative.endswith(".jinja"), relative
+        assert not JINJA_RESIDUE.search(relative), relative
+        text = path.read_text(encoding="utf-8")
+        match = JINJA_RESIDUE.search(text)
+        assert match is None, f"{relative}: {text[max(0, match.start() - 40) : match.end() + 40]!r}"
+
+
+def test_file_names_are_portable(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = rendered
+    seen: set[str] = set()
+    for path in project_files(root):
+        relative = path.relative_to(root)
+        for part in relative.parts:
+            assert not WINDOWS_FORBIDDEN.intersection(part), relative
+            assert not WINDOWS_RESERVED.match(part), relative
+            assert not part.endswith((".", " ")), relative
+        folded = relative.as_posix().lower()
+        assert folded not in seen, f"{relative} clashes on a case-insensitive file system"
+        seen.add(folded)
+
+
+def test_structured_files_parse(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = rendered
+    for path in project_files(root):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix in {".yml", ".yaml"}:
+            list(yaml.safe_load_all(text))
+        elif path.suffix == ".json":
+            json.loads(text)
+        elif path.suffix == ".py":
+            ast.parse(text, filename=str(path))
+
+
+def test_files_end_with_one_newline_and_no_trailing_spaces(
+    rendered: tuple[Path, dict[str, Any]],
+) -> None:
+    root, _ = rendered
+    for path in project_files(root):
+        text = path.read_text(encoding="utf-8")
+        relative = path.relative_to(root)
+        if not text:
+            continue
+        assert text.endswith("\n"), relative
+        assert not text.endswith("\n\n"), relative
+        assert not re.search(r"[ \t]+$", text, re.MULTILINE), relative
+
+
+def test_python_version_agrees_everywhere(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, answers = rendered
+    version = answers["python_version"]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+
+    assert pyproject["project"]["requires-python"] == f">={version}"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(".", "")
+    assert pyproject["tool"]["mypy"]["python_version"] == version
+    assert (root / ".python-version").read_text().strip() == version
+    dockerfile = (root / "Dockerfile").read_text()
+    from_lines = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert from_lines
+    assert all(version in line for line in from_lines), from_lines
+
+
+def test_license_matches_the_answer(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, answers = rendered
+    text = (root / "LICENSE").read_text()
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    expected_heading = {
+        "MIT": "MIT License",
+        "Apache-2.0": "Apache License",
+        "BSD-3-Clause": "BSD 3-Clause License",
+        "Proprietary": "All rights reserved.",
+    }[answers["license"]]
+
+    assert expected_heading in text
+    assert answers["license"] == "Apache-2.0" or answers["author_name"] in text
+    spdx = "LicenseRef-Proprietary" if answers["license"] == "Proprietary" else answers["license"]
+    assert pyproject["project"]["license"] == spdx
+
+
+def test_service_objectives_reach_the_settings(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, answers = rendered
+    settings = (root / "src" / answers["package_name"] / "settings.py").read_text()
+    in_flight = max(
+        16, math.ceil(answers["expected_rps"] * 2 * answers["request_timeout_ms"] / 1000)
+    )
+
+    assert f"default={answers['latency_slo_ms']}," in settings
+    assert f"default={answers['request_timeout_ms']}," in settings
+    assert f"default={in_flight}," in settings
+    assert f'ENV_PREFIX = "{answers["package_name"].upper()}_"' in settings
+
+
+def test_answers_file_records_answers_and_no_secrets(
+    rendered: tuple[Path, dict[str, Any]],
+) -> None:
+    _, answers = rendered
+    asked = {key for key, spec in QUESTIONS.items() if not key.startswith("_")}
+    computed = {key for key, spec in QUESTIONS.items() if isinstance(spec, dict) and spec.get("when") is False}
+
+    assert set(answers) - {"_commit", "_src_path"} == asked - computed
+    assert not any(re.search("key|token|secret|password", key) for key in answers)
