@@ -105,7 +105,7 @@ def main() -> int:
         scratch = Path(scratch_name)
         templates = {"ours": ours_path, "tiny": make_tiny_template(scratch)}
         for _ in range(args.warmup):
-            for name, template in templates.items():
+            for template in templates.values():
                 copy_once(template, scratch)
         for run in range(args.runs):
             # Alternate which template goes first, so neither always runs on a warmer cache.

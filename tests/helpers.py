@@ -54,6 +54,15 @@ def project_files(root: Path) -> Iterator[Path]:
             yield path
 
 
+def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment for a command in a generated project, plus ``extra``.
+
+    The generated project has its own virtual environment; the template's must not leak in.
+    """
+    inherited = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    return {**inherited, **(extra or {})}
+
+
 def run(
     command: list[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 900
 ) -> subprocess.CompletedProcess[str]:
@@ -61,7 +70,7 @@ def run(
     completed = subprocess.run(
         command,
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env=project_env(env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -77,13 +86,22 @@ def run(
 
 def git_init(root: Path) -> None:
     run(["git", "init", "-q", "-b", "main"], root)
-    run(["git", "add", "-A"], root)
     git_commit(root, "Generate from the template")
 
 
 def git_commit(root: Path, message: str) -> None:
+    run(["git", "add", "-A"], root)
     run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-qm", message],
+        [
+            "git",
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "commit",
+            "-qm",
+            message,
+        ],
         root,
     )
 

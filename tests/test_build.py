@@ -1,4 +1,4 @@
-"""Tier 2: generate projects for a covering set of answers and build, lint and test them for real."""
+"""Tier 2: generate a covering set of projects; build, lint and test each for real."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from .helpers import (
     generate,
     git_commit,
     git_init,
+    project_env,
     run,
 )
 
@@ -127,7 +128,7 @@ def test_generated_project_passes_its_own_checks(
     serve = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],
         cwd=root,
-        env={**os.environ, **env},
+        env=project_env(env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -156,7 +157,7 @@ def test_readme_quick_start_serves_predictions(
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=TEMPLATE_ROOT,
-        env={**os.environ, **_build_env("3.11", cache_root), "PORT": str(port)},
+        env=project_env({**_build_env("3.11", cache_root), "PORT": str(port)}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

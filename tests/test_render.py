@@ -191,7 +191,11 @@ def test_answers_file_records_answers_and_no_secrets(
 ) -> None:
     _, answers = rendered
     asked = {key for key, spec in QUESTIONS.items() if not key.startswith("_")}
-    computed = {key for key, spec in QUESTIONS.items() if isinstance(spec, dict) and spec.get("when") is False}
+    computed = {
+        key
+        for key, spec in QUESTIONS.items()
+        if isinstance(spec, dict) and spec.get("when") is False
+    }
 
     assert set(answers) - {"_commit", "_src_path"} == asked - computed
     assert not any(re.search("key|token|secret|password", key) for key in answers)

@@ -1,0 +1,577 @@
+"""Throughput and latency of the generated service vs. a bare FastAPI app, same model.
+
+Generates a project (or takes ``--project``), runs ``uv sync`` and trains the demo model,
+then benchmarks in the same run, one server at a time, alternating over ``--rounds``:
+
+* ours: the generated service, started as ``uv run <slug> serve`` (the CLI's uvicorn
+  settings), with its middleware, error handlers, dependencies and deadline;
+* bare: ``bare_app.py`` (same model file, same DataFrame + ``predict_proba`` in a worker
+  thread, nothing else) under ``python -m uvicorn`` with the very same uvicorn settings,
+  read from the CLI, in the generated project's environment.
+
+Each round starts the server, waits until a prediction succeeds, warms it up, measures,
+and stops it. Load comes from ``wrk`` (a Lua script POSTs the body) when it is on PATH,
+else from ``loadgen.py`` (httpx, fixed concurrency and duration) in its own process.
+Only 127.0.0.1 is used. Every server started is stopped, also on errors and Ctrl-C.
+
+Run: uv run python benchmarks/bench_service.py [--rounds 3 --duration 10 --warmup 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+import yaml
+from _common import (
+    BENCH_DIR,
+    REPO_ROOT,
+    Summary,
+    child_env,
+    fmt_ratio,
+    markdown_table,
+    ratio,
+    require_tool,
+    write_results,
+)
+
+HOST = "127.0.0.1"
+PREDICT_PATH = "/v1/predict"
+FEATURES = {
+    "tenure_months": 8,
+    "monthly_charges": 89.5,
+    "support_tickets_90d": 3,
+    "contract_type": "month_to_month",
+    "payment_method": "invoice",
+}
+BODY = json.dumps({"features": FEATURES}, separators=(",", ":"))
+READY_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 15.0
+SETUP_TIMEOUT_S = 900
+_VERSION = re.compile(r"^v(\d+)$")
+
+# Prints the keyword arguments the CLI's `serve` passes to uvicorn.run, without serving.
+CAPTURE_UVICORN_ARGS = """
+import json, sys, uvicorn
+captured = {}
+def fake_run(app, **kwargs):
+    captured.update(kwargs)
+uvicorn.run = fake_run
+from %(package)s.cli import main
+code = main(["serve", "--host", "127.0.0.1", "--port", "1"])
+print("BENCH_JSON " + json.dumps(captured, default=str))
+sys.exit(code)
+"""
+
+WRK_SCRIPT = """\
+wrk.method = "POST"
+wrk.body = '%(body)s'
+wrk.headers["Content-Type"] = "application/json"
+
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'BENCH_JSON {"requests": %%d, "duration_us": %%d, "connect_errors": %%d, ' ..
+    '"read_errors": %%d, "write_errors": %%d, "status_errors": %%d, "timeout_errors": %%d, ' ..
+    '"p50_us": %%.1f, "p90_us": %%.1f, "p99_us": %%.1f, "mean_us": %%.1f, "max_us": %%.1f}\\n',
+    summary.requests, summary.duration, summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.status, summary.errors.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.mean, latency.max))
+end
+"""
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# ----------------------------------------------------------------------------------------
+# The generated project
+# ----------------------------------------------------------------------------------------
+
+
+def run_checked(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
+    """Run a setup command; its output, or BenchError with the tail of it."""
+    print(f"$ {' '.join(command)}", file=sys.stderr)
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SETUP_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"{what} timed out after {SETUP_TIMEOUT_S} s") from error
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
+        raise BenchError(f"{what} failed with exit code {completed.returncode}:\n{tail}")
+    return completed.stdout
+
+
+def newest_model(project: Path) -> Path | None:
+    """``models/v<N>`` with the highest N that has metadata (what the service serves)."""
+    models = project / "models"
+    if not models.is_dir():
+        return None
+    versions = [
+        (int(match.group(1)), entry)
+        for entry in models.iterdir()
+        if (match := _VERSION.match(entry.name)) and (entry / "metadata.json").is_file()
+    ]
+    return max(versions)[1] if versions else None
+
+
+@dataclass(frozen=True)
+class Project:
+    path: Path
+    slug: str
+    package: str
+    model_dir: Path
+    uvicorn_kwargs: dict[str, Any]
+
+
+def prepare_project(path: Path, retrain: bool, env: dict[str, str]) -> Project:
+    answers = yaml.safe_load((path / ".copier-answers.yml").read_text())
+    slug, package = str(answers["project_slug"]), str(answers["package_name"])
+    run_checked(["uv", "sync"], path, env, "uv sync")
+    if retrain or newest_model(path) is None:
+        run_checked(["uv", "run", "--no-sync", slug, "train"], path, env, "training")
+    model_dir = newest_model(path)
+    if model_dir is None:
+        raise BenchError(f"no trained model in {path / 'models'}")
+    output = run_checked(
+        ["uv", "run", "--no-sync", "python", "-c", CAPTURE_UVICORN_ARGS % {"package": package}],
+        path,
+        env,
+        "reading the CLI's uvicorn settings",
+    )
+    kwargs = json.loads(output.split("BENCH_JSON ", 1)[1])
+    return Project(path, slug, package, model_dir, kwargs)
+
+
+def uvicorn_flags(kwargs: dict[str, Any], port: int) -> list[str]:
+    """The ``uvicorn`` command-line flags equivalent to the CLI's ``uvicorn.run`` call."""
+    flags: list[str] = []
+    settings = {k: v for k, v in kwargs.items() if k != "factory"}  # bare_app:app is no factory
+    for key, value in {**settings, "host": HOST, "port": port}.items():
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            flags.append(flag)
+        elif value is False:
+            flags.append("--no-" + key.replace("_", "-"))
+        elif value is not None:
+            flags += [flag, str(value)]
+    return flags
+
+
+# ----------------------------------------------------------------------------------------
+# Servers
+# ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    cwd: Path
+    env: dict[str, str]
+    log: Path
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}{PREDICT_PATH}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as output:
+            self.started_at = time.perf_counter()
+            # Own process group, so stop() reaches uv *and* the python process it runs.
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=self.cwd,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self) -> tuple[float, dict[str, Any]]:
+        """Seconds from start to the first successful prediction, and that prediction."""
+        assert self.process is not None
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        with httpx.Client(timeout=5, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise BenchError(
+                        f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}"
+                    )
+                try:
+                    response = client.post(
+                        self.url, content=BODY, headers={"content-type": "application/json"}
+                    )
+                except httpx.TransportError:
+                    time.sleep(0.1)
+                    continue
+                if response.status_code == 200:
+                    answer: dict[str, Any] = response.json()
+                    return time.perf_counter() - self.started_at, answer
+                if response.status_code != 503:  # 503: up, but the model is not loaded yet
+                    raise BenchError(
+                        f"{self.name} answered {response.status_code}: {response.text[:500]}"
+                    )
+                time.sleep(0.1)
+        raise BenchError(f"{self.name} was not ready within {READY_TIMEOUT_S} s")
+
+    def stop(self) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_TIMEOUT_S)
+        # uv may exit before the python process it ran; make sure the group is gone.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+@dataclass
+class Servers:
+    """Every server started, so they all get stopped whatever happens."""
+
+    started: list[Server] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def running(self, server: Server) -> Iterator[Server]:
+        self.started.append(server)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    def stop_all(self) -> None:
+        for server in self.started:
+            server.stop()
+
+
+# ----------------------------------------------------------------------------------------
+# Load
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    tool: str  # "wrk" or "python"
+    connections: int
+    threads: int
+    script: Path | None
+
+
+def run_load(settings: LoadSettings, url: str, duration_s: float) -> dict[str, float]:
+    """Load ``url`` for ``duration_s`` seconds; requests/s, latency percentiles, errors."""
+    seconds = max(1, round(duration_s))
+    if settings.tool == "wrk":
+        assert settings.script is not None
+        command = [
+            "wrk",
+            f"-t{settings.threads}",
+            f"-c{settings.connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(settings.script),
+            url,
+        ]
+    else:
+        command = [
+            sys.executable,
+            str(BENCH_DIR / "loadgen.py"),
+            "--url",
+            url,
+            "--body",
+            BODY,
+            "--connections",
+            str(settings.connections),
+            "--duration",
+            str(seconds),
+        ]
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    marker = completed.stdout.rfind("BENCH_JSON ")
+    if completed.returncode != 0 or marker < 0:
+        raise BenchError(
+            f"load generator failed ({completed.returncode}):\n{completed.stdout}\n"
+            f"{completed.stderr}"
+        )
+    raw = json.loads(completed.stdout[marker:].split(" ", 1)[1].splitlines()[0])
+    duration = raw["duration_us"] / 1e6
+    errors = sum(raw[key] for key in ("connect_errors", "read_errors", "write_errors"))
+    return {
+        "requests": raw["requests"],
+        "duration_s": duration,
+        "rps": raw["requests"] / duration if duration else 0.0,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "mean_ms": raw["mean_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "non_2xx": raw["status_errors"],
+        "socket_errors": errors,
+        "timeouts": raw["timeout_errors"],
+    }
+
+
+def choose_load_tool(requested: str) -> str:
+    if requested in ("auto", "wrk") and shutil.which("wrk"):
+        return "wrk"
+    if requested == "wrk":
+        raise BenchError("wrk is not on PATH; install it (apt-get install wrk) or use --loadgen")
+    return "python"
+
+
+# ----------------------------------------------------------------------------------------
+# Main
+# ----------------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--project", type=Path, help="Use this generated project (default: new).")
+    parser.add_argument(
+        "--retrain", action="store_true", help="Train even if --project has a model."
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds per target (default 3).")
+    parser.add_argument("--duration", type=float, default=10, help="Seconds measured per round.")
+    parser.add_argument("--warmup", type=float, default=3, help="Seconds of load before each.")
+    parser.add_argument("--connections", type=int, default=32, help="Concurrent connections.")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1).")
+    parser.add_argument(
+        "--loadgen",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="auto: wrk when on PATH, else the Python load generator.",
+    )
+    parser.add_argument("--keep", action="store_true", help="Keep the generated project.")
+    args = parser.parse_args()
+    if not 1 <= args.rounds <= 50 or not 0 < args.duration <= 600 or args.warmup < 0:
+        parser.error("need 1 <= --rounds <= 50, 0 < --duration <= 600, --warmup >= 0")
+    if args.connections < args.threads or args.threads < 1:
+        parser.error("need --connections >= --threads >= 1")
+    return args
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def generate(destination: Path) -> Path:
+    from copier import run_copy
+
+    print(f"generating the project into {destination}", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DirtyLocalWarning while the template has edits
+        run_copy(str(REPO_ROOT), destination, defaults=True, vcs_ref="HEAD", quiet=True)
+    return destination
+
+
+def build_servers(project: Project, scratch: Path, env: dict[str, str]) -> dict[str, Server]:
+    def server(name: str) -> Server:
+        port = free_port()
+        if name == "ours":
+            command = ["uv", "run", "--no-sync", project.slug, "serve"]
+            command += ["--host", HOST, "--port", str(port)]
+            server_env = env
+        else:
+            command = ["uv", "run", "--no-sync", "python", "-m", "uvicorn", "bare_app:app"]
+            command += ["--app-dir", str(BENCH_DIR), *uvicorn_flags(project.uvicorn_kwargs, port)]
+            server_env = {**env, "BENCH_MODEL_PATH": str(project.model_dir / "model.joblib")}
+        return Server(name, command, project.path, server_env, scratch / f"{name}.log", port)
+
+    return {"ours": server("ours"), "bare": server("bare")}
+
+
+def benchmark(args: argparse.Namespace, scratch: Path, servers: Servers) -> dict[str, Any]:
+    tool = choose_load_tool(args.loadgen)
+    script = None
+    if tool == "wrk":
+        script = scratch / "post.lua"
+        script.write_text(WRK_SCRIPT % {"body": BODY})
+    load = LoadSettings(tool, args.connections, args.threads, script)
+
+    env = child_env()
+    project_path: Path = (
+        args.project.resolve() if args.project else generate(scratch / "my-ai-service")
+    )
+    project = prepare_project(project_path, args.retrain or args.project is None, env)
+    print(f"model {project.model_dir}, uvicorn {project.uvicorn_kwargs}", file=sys.stderr)
+
+    rounds: list[dict[str, Any]] = []
+    answers: dict[str, dict[str, Any]] = {}
+    commands: dict[str, list[str]] = {}
+    for index in range(args.rounds):
+        # Alternate which target goes first, so neither always runs on a warmer machine.
+        order = ["ours", "bare"] if index % 2 == 0 else ["bare", "ours"]
+        for name in order:
+            server = build_servers(project, scratch, env)[name]
+            commands[name] = server.command
+            with servers.running(server):
+                ready_s, answer = server.wait_ready()
+                answers[name] = answer
+                if args.warmup > 0:
+                    run_load(load, server.url, args.warmup)
+                measured = run_load(load, server.url, args.duration)
+            result: dict[str, Any] = {**measured, "target": name, "round": index + 1}
+            result["ready_s"] = ready_s
+            rounds.append(result)
+            print(
+                f"round {index + 1}/{args.rounds} {name}: {result['rps']:.0f} req/s, "
+                f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+                f"non-2xx {result['non_2xx']}, ready after {ready_s:.1f} s",
+                file=sys.stderr,
+            )
+
+    same = {k: v for k, v in answers["ours"].items() if k in answers["bare"]} == answers["bare"]
+    return {
+        "project": str(project.path),
+        "model": str(project.model_dir),
+        "uvicorn_kwargs_from_cli": project.uvicorn_kwargs,
+        "commands": commands,
+        "load": {
+            "tool": tool,
+            "connections": args.connections,
+            "threads": args.threads if tool == "wrk" else None,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "rounds": args.rounds,
+        },
+        "answers": answers,
+        "answers_agree": same,
+        "rounds": rounds,
+    }
+
+
+def report(data: dict[str, Any]) -> dict[str, Any]:
+    per_target: dict[str, dict[str, Any]] = {}
+    for name in ("ours", "bare"):
+        mine = [r for r in data["rounds"] if r["target"] == name]
+        per_target[name] = {
+            key: Summary.of([r[key] for r in mine]).as_dict()
+            for key in ("rps", "p50_ms", "p99_ms", "ready_s")
+        }
+        per_target[name]["non_2xx"] = sum(r["non_2xx"] for r in mine)
+        per_target[name]["errors"] = sum(r["socket_errors"] + r["timeouts"] for r in mine)
+    ours, bare = per_target["ours"], per_target["bare"]
+    ratios = {
+        key: ratio(ours[key]["median"], bare[key]["median"])
+        for key in ("rps", "p50_ms", "p99_ms", "ready_s")
+    }
+    load = data["load"]
+    labels = {"ours": "ours (generated service)", "bare": "bare FastAPI, same model"}
+    rows = [
+        [
+            labels[name],
+            f"{per_target[name]['rps']['median']:.0f}",
+            f"{per_target[name]['rps']['min']:.0f}-{per_target[name]['rps']['max']:.0f}",
+            f"{per_target[name]['p50_ms']['median']:.1f}",
+            f"{per_target[name]['p99_ms']['median']:.1f}",
+            str(per_target[name]["non_2xx"]),
+            str(per_target[name]["errors"]),
+            f"{per_target[name]['ready_s']['median']:.1f}",
+        ]
+        for name in ("ours", "bare")
+    ]
+    rows.append(
+        [
+            "ratio ours/bare",
+            fmt_ratio(ratios["rps"]),
+            "",
+            fmt_ratio(ratios["p50_ms"]),
+            fmt_ratio(ratios["p99_ms"]),
+            "",
+            "",
+            fmt_ratio(ratios["ready_s"]),
+        ]
+    )
+    tool = f"wrk -t{load['threads']}" if load["tool"] == "wrk" else "python loadgen"
+    print(
+        f"\n### POST {PREDICT_PATH}: {tool} -c{load['connections']}, "
+        f"{load['rounds']} alternating rounds x {load['duration_s']:g} s "
+        f"(+{load['warmup_s']:g} s warm-up), medians over rounds\n"
+    )
+    headers = ["target", "req/s", "req/s range", "p50 ms", "p99 ms", "non-2xx", "errors"]
+    print(markdown_table([*headers, "ready s"], rows))
+    print(f"\nuvicorn settings of both (from the CLI): {data['uvicorn_kwargs_from_cli']}")
+    if not data["answers_agree"]:
+        print(f"WARNING: the two targets answered differently: {data['answers']}")
+    return {"summary": per_target, "ratios_ours_over_bare": ratios}
+
+
+def main() -> int:
+    args = parse_args()
+    require_tool("uv")
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    servers = Servers()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-service-"))
+    try:
+        data = benchmark(args, scratch, servers)
+    except KeyboardInterrupt:
+        print("\ninterrupted; stopping servers", file=sys.stderr)
+        return 130
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        servers.stop_all()
+        if args.keep:
+            print(f"kept {scratch}", file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    summary = report(data)
+    print(f"\nresults: {write_results('bench_service', {**data, **summary})}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
