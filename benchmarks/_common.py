@@ -96,14 +96,23 @@ def environment() -> dict[str, Any]:
     }
 
 
-def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_env(
+    extra: Mapping[str, str] | None = None, keep_dont_write_bytecode: bool = False
+) -> dict[str, str]:
     """The environment for commands run in a generated project.
 
     ``uv run`` of this repository exports ``VIRTUAL_ENV`` and puts its own ``.venv/bin``
     first on ``PATH``; a generated project must use its own environment instead.
+
+    ``PYTHONDONTWRITEBYTECODE`` is dropped unless ``keep_dont_write_bytecode``: with it,
+    every process compiles pandas, scikit-learn and friends from source on every import
+    (seconds per process), which is not what a developer's machine does. Some sandboxes
+    and CI images set it globally.
     """
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
+    if not keep_dont_write_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     own_bin = str(Path(sys.prefix) / "bin")
     if sys.prefix != sys.base_prefix:
         env["PATH"] = os.pathsep.join(
@@ -111,6 +120,19 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         )
     env.update(extra or {})
     return env
+
+
+def bytecode_note(keep_dont_write_bytecode: bool) -> str:
+    """One line on how PYTHONDONTWRITEBYTECODE was handled, for the report."""
+    inherited = os.environ.get("PYTHONDONTWRITEBYTECODE")
+    if not inherited:
+        return "PYTHONDONTWRITEBYTECODE: not set (.pyc caching on)"
+    if keep_dont_write_bytecode:
+        return f"PYTHONDONTWRITEBYTECODE={inherited} inherited: no .pyc caching, slower imports"
+    return (
+        f"PYTHONDONTWRITEBYTECODE={inherited} in this shell was dropped for the generated "
+        "project (.pyc caching on); --keep-dont-write-bytecode to inherit it"
+    )
 
 
 def write_results(name: str, payload: Mapping[str, Any]) -> Path:

@@ -44,6 +44,7 @@ from _common import (
     BENCH_DIR,
     REPO_ROOT,
     Summary,
+    bytecode_note,
     child_env,
     fmt_ratio,
     markdown_table,
@@ -109,7 +110,8 @@ class BenchError(RuntimeError):
 
 def run_checked(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
     """Run a setup command; its output, or BenchError with the tail of it."""
-    print(f"$ {' '.join(command)}", file=sys.stderr)
+    shown = command[: command.index("-c") + 1] + ["..."] if "-c" in command else command
+    print(f"$ {' '.join(shown)}", file=sys.stderr)
     try:
         completed = subprocess.run(
             command,
@@ -394,6 +396,11 @@ def parse_args() -> argparse.Namespace:
         help="auto: wrk when on PATH, else the Python load generator.",
     )
     parser.add_argument("--keep", action="store_true", help="Keep the generated project.")
+    parser.add_argument(
+        "--keep-dont-write-bytecode",
+        action="store_true",
+        help="Pass PYTHONDONTWRITEBYTECODE on to the generated project (default: drop it).",
+    )
     args = parser.parse_args()
     if not 1 <= args.rounds <= 50 or not 0 < args.duration <= 600 or args.warmup < 0:
         parser.error("need 1 <= --rounds <= 50, 0 < --duration <= 600, --warmup >= 0")
@@ -440,7 +447,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, servers: Servers) -> dict
         script.write_text(WRK_SCRIPT % {"body": BODY})
     load = LoadSettings(tool, args.connections, args.threads, script)
 
-    env = child_env()
+    env = child_env(keep_dont_write_bytecode=args.keep_dont_write_bytecode)
     project_path: Path = (
         args.project.resolve() if args.project else generate(scratch / "my-ai-service")
     )
@@ -488,6 +495,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, servers: Servers) -> dict
         },
         "answers": answers,
         "answers_agree": same,
+        "bytecode_note": bytecode_note(args.keep_dont_write_bytecode),
         "rounds": rounds,
     }
 
@@ -543,6 +551,7 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
     headers = ["target", "req/s", "req/s range", "p50 ms", "p99 ms", "non-2xx", "errors"]
     print(markdown_table([*headers, "ready s"], rows))
     print(f"\nuvicorn settings of both (from the CLI): {data['uvicorn_kwargs_from_cli']}")
+    print(data["bytecode_note"])
     if not data["answers_agree"]:
         print(f"WARNING: the two targets answered differently: {data['answers']}")
     return {"summary": per_target, "ratios_ours_over_bare": ratios}

@@ -27,6 +27,7 @@ from typing import Any
 from _common import (
     REPO_ROOT,
     Summary,
+    bytecode_note,
     child_env,
     markdown_table,
     ratio,
@@ -109,6 +110,11 @@ def parse_args() -> argparse.Namespace:
         help="Set UV_OFFLINE=1: resolve and install from the uv cache only (less network noise).",
     )
     parser.add_argument("--template", type=Path, default=REPO_ROOT, help="Template to generate.")
+    parser.add_argument(
+        "--keep-dont-write-bytecode",
+        action="store_true",
+        help="Pass PYTHONDONTWRITEBYTECODE on to the generated project (default: drop it).",
+    )
     args = parser.parse_args()
     if args.runs < 1 or args.warmup < 0:
         parser.error("--runs must be >= 1 and --warmup >= 0")
@@ -120,7 +126,10 @@ def main() -> int:
     require_tool("make")
     require_tool("uv")
     template: Path = args.template.resolve()
-    env = child_env({"UV_OFFLINE": "1"} if args.offline else None)
+    env = child_env(
+        {"UV_OFFLINE": "1"} if args.offline else None,
+        keep_dont_write_bytecode=args.keep_dont_write_bytecode,
+    )
     runs: list[dict[str, Any]] = []
 
     with tempfile.TemporaryDirectory(prefix="bench-setup-") as scratch_name:
@@ -173,14 +182,17 @@ def main() -> int:
     mode = "offline (UV_OFFLINE=1)" if args.offline else "online index, warm uv cache"
     print(f"\n### copier copy -> make setup -> make test, {args.runs} runs, {mode}\n")
     print(markdown_table(["phase", "median s", "min s", "max s", "share", "target"], rows))
+    print(f"\n{bytecode_note(args.keep_dont_write_bytecode)}")
     if runs[-1]["pytest_summary"]:
-        print(f"\nlast run's tests: {runs[-1]['pytest_summary']}")
+        print(f"last run's tests: {runs[-1]['pytest_summary']}")
 
     payload: dict[str, Any] = {
         "parameters": {
             "runs": args.runs,
             "warmup": args.warmup,
             "offline": args.offline,
+            "keep_dont_write_bytecode": args.keep_dont_write_bytecode,
+            "bytecode_note": bytecode_note(args.keep_dont_write_bytecode),
             "template": str(template),
         },
         "runs_s": runs,
