@@ -35,7 +35,7 @@ def churn_probability(
 
 
 def main() -> None:
-    rng = random.Random(SEED)
+    rng = random.Random(SEED)  # noqa: S311 - reproducible synthetic data, not secrets
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     with OUTPUT.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -58,7 +58,9 @@ def main() -> None:
             tenure = min(120, int(rng.expovariate(1 / 24)))
             charges = round(min(400.0, max(10.0, rng.gauss(75.0, 30.0))), 2)
             tickets = min(20, int(rng.expovariate(1 / 1.5)))
-            churned = int(rng.random() < churn_probability(tenure, charges, tickets, contract, payment))
+            churned = int(
+                rng.random() < churn_probability(tenure, charges, tickets, contract, payment)
+            )
             writer.writerow(
                 [f"C{index + 1:05d}", tenure, charges, tickets, contract, payment, region, churned]
             )
