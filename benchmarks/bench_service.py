@@ -110,7 +110,7 @@ class BenchError(RuntimeError):
 
 def run_checked(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
     """Run a setup command; its output, or BenchError with the tail of it."""
-    shown = command[: command.index("-c") + 1] + ["..."] if "-c" in command else command
+    shown = [*command[: command.index("-c") + 1], "..."] if "-c" in command else command
     print(f"$ {' '.join(shown)}", file=sys.stderr)
     try:
         completed = subprocess.run(
