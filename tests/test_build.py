@@ -28,10 +28,12 @@ from .helpers import (
 
 pytestmark = pytest.mark.build
 
-#: The default answers, and one project that differs in every answer (longest names too).
+#: The default answers, one project that differs in every answer (longest names too), and
+#: the remaining Python version, so that every supported interpreter is built once.
 BUILD_COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "non-default": NON_DEFAULT_ANSWERS,
+    "py3.12-mit": {"python_version": "3.12", "license": "MIT", "expected_rps": 5},
 }
 EXAMPLE_REQUEST = {
     "features": {
@@ -110,6 +112,10 @@ def test_generated_project_passes_its_own_checks(
     env = _build_env(answers.get("python_version", "3.11"), cache_root)
     root = generate(tmp_path / "project", answers)
     git_init(root)
+
+    listed = run(["make", "help"], root, env).stdout
+    for target in ("setup", "train", "serve", "test", "lint", "fmt"):
+        assert re.search(rf"^  {target} +\S", listed, re.MULTILINE), f"make help omits {target}"
 
     run(["make", "setup"], root, env)
     assert (root / ".git" / "hooks" / "pre-commit").is_file(), "make setup installs the hooks"
