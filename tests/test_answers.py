@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.version import Version
 
 from .helpers import NON_DEFAULT_ANSWERS, TEMPLATE_ROOT, generate, project_files
 
@@ -96,3 +98,15 @@ def test_invalid_answers_are_refused_with_a_message(
 def test_answers_outside_the_choices_are_refused(key: str, value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Invalid choice"):
         generate(tmp_path / "project", {key: value})
+
+
+def test_a_copy_needs_no_trust() -> None:
+    """Tasks and Jinja extensions make Copier demand --trust; the template uses neither."""
+    assert "_tasks" not in QUESTIONS
+    assert "_jinja_extensions" not in QUESTIONS
+
+
+def test_minimum_copier_version_is_the_one_tested() -> None:
+    assert Version(QUESTIONS["_min_copier_version"]) <= Version(
+        importlib.metadata.version("copier")
+    )
