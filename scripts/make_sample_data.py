@@ -25,12 +25,12 @@ REGIONS = ("north", "south", "east", "west")
 def churn_probability(
     tenure: int, charges: float, tickets: int, contract: str, payment: str
 ) -> float:
-    score = -1.2
-    score += {"month_to_month": 1.4, "one_year": 0.0, "two_year": -1.3}[contract]
-    score += -0.035 * tenure
-    score += 0.012 * (charges - 70.0)
-    score += 0.35 * tickets
-    score += {"card": 0.0, "bank_transfer": -0.2, "invoice": 0.45}[payment]
+    score = -0.8
+    score += {"month_to_month": 2.0, "one_year": 0.0, "two_year": -2.0}[contract]
+    score += -0.06 * tenure
+    score += 0.02 * (charges - 70.0)
+    score += 0.6 * tickets
+    score += {"card": 0.0, "bank_transfer": -0.3, "invoice": 0.7}[payment]
     return 1.0 / (1.0 + math.exp(-score))
 
 
