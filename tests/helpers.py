@@ -27,6 +27,8 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "latency_slo_ms": 80,
     "expected_rps": 400,
     "request_timeout_ms": 400,
+    "confidence_threshold": 0.75,
+    "fallback": "abstain",
 }
 
 

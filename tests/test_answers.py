@@ -78,6 +78,8 @@ INVALID_ANSWERS = [
     ("expected_rps", 0, "between 1 and 100000"),
     ("request_timeout_ms", 10, "must be at least the latency target"),
     ("request_timeout_ms", 300_001, "at most 300000"),
+    ("confidence_threshold", 1.0, "at least 0 and below 1"),
+    ("confidence_threshold", -0.1, "at least 0 and below 1"),
 ]
 
 
@@ -94,7 +96,10 @@ def test_invalid_answers_are_refused_with_a_message(
     assert not (tmp_path / "project" / "pyproject.toml").exists()
 
 
-@pytest.mark.parametrize(("key", "value"), [("license", "GPL-3.0"), ("python_version", "3.9")])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("license", "GPL-3.0"), ("python_version", "3.9"), ("fallback", "retry")],
+)
 def test_answers_outside_the_choices_are_refused(key: str, value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Invalid choice"):
         generate(tmp_path / "project", {key: value})

@@ -29,11 +29,12 @@ from .helpers import (
 pytestmark = pytest.mark.build
 
 #: The default answers, one project that differs in every answer (longest names too), and
-#: the remaining Python version, so that every supported interpreter is built once.
+#: enough others that every Python version and every fallback is built at least once.
 BUILD_COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "non-default": NON_DEFAULT_ANSWERS,
-    "py3.12-mit": {"python_version": "3.12", "license": "MIT", "expected_rps": 5},
+    "py3.12-secondary": {"python_version": "3.12", "license": "MIT", "fallback": "secondary"},
+    "static": {"fallback": "static", "license": "BSD-3-Clause", "confidence_threshold": 0.9},
 }
 EXAMPLE_REQUEST = {
     "features": {

@@ -24,9 +24,13 @@ def _choices(key: str) -> list[str]:
     return list(choices.values()) if isinstance(choices, dict) else list(choices)
 
 
+LICENSES = _choices("license")
+#: Every Python version with every fallback, the licenses spread across them.
 COMBINATIONS = [
-    {"license": license_, "python_version": python}
-    for license_, python in itertools.product(_choices("license"), _choices("python_version"))
+    {"python_version": python, "fallback": fallback, "license": LICENSES[index % len(LICENSES)]}
+    for index, (python, fallback) in enumerate(
+        itertools.product(_choices("python_version"), _choices("fallback"))
+    )
 ]
 
 EXPECTED_FILES = [
@@ -51,12 +55,16 @@ EXPECTED_FILES = [
     "src/{package}/model.py",
     "src/{package}/model_store.py",
     "src/{package}/py.typed",
+    "src/{package}/resilience/chain.py",
+    "src/{package}/resilience/fallback.py",
     "src/{package}/serving/base.py",
     "src/{package}/serving/in_process.py",
     "src/{package}/settings.py",
     "src/{package}/training.py",
     "tests/conftest.py",
     "tests/test_api.py",
+    "tests/test_fallback.py",
+    "tests/test_resilience.py",
 ]
 
 JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
@@ -67,7 +75,10 @@ WINDOWS_FORBIDDEN = set('<>:"|?*\\')
 @pytest.fixture(
     scope="module",
     params=[*COMBINATIONS, NON_DEFAULT_ANSWERS],
-    ids=[*(f"{c['license']}-py{c['python_version']}" for c in COMBINATIONS), "non-default"],
+    ids=[
+        *(f"py{c['python_version']}-{c['fallback']}-{c['license']}" for c in COMBINATIONS),
+        "non-default",
+    ],
 )
 def rendered(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -86,6 +97,25 @@ def test_expected_files_are_present(rendered: tuple[Path, dict[str, Any]]) -> No
         if not (root / name.format(package=answers["package_name"])).is_file()
     ]
     assert not missing
+
+
+def test_only_the_chosen_fallback_is_generated(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, answers = rendered
+    package = root / "src" / answers["package_name"]
+    fallback_code = (package / "resilience" / "fallback.py").read_text()
+    classes = {
+        "rules": "class RulesFallback",
+        "static": "class StaticFallback",
+        "abstain": "class AbstainFallback",
+        "secondary": "class SecondaryModelFallback",
+    }
+
+    assert (package / "rules.py").exists() == (answers["fallback"] == "rules")
+    for fallback, definition in classes.items():
+        assert (definition in fallback_code) == (fallback == answers["fallback"]), fallback
+    settings = (package / "settings.py").read_text()
+    assert ("fallback_label" in settings) == (answers["fallback"] == "static")
+    assert ("fallback_model_version" in settings) == (answers["fallback"] == "secondary")
 
 
 def test_no_template_syntax_is_left_behind(rendered: tuple[Path, dict[str, Any]]) -> None:
@@ -183,6 +213,7 @@ def test_service_objectives_reach_the_settings(rendered: tuple[Path, dict[str, A
     assert f"default={answers['latency_slo_ms']}," in settings
     assert f"default={answers['request_timeout_ms']}," in settings
     assert f"default={in_flight}," in settings
+    assert f"default={answers['confidence_threshold']}," in settings
     assert f'ENV_PREFIX = "{answers["package_name"].upper()}_"' in settings
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from ..serving.base import ModelAdapter
+from ..resilience.chain import PredictionService
 from ..settings import Settings
 
 
@@ -16,13 +16,13 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_adapter(request: Request) -> ModelAdapter:
-    adapter: ModelAdapter = request.app.state.adapter
-    return adapter
+def get_service(request: Request) -> PredictionService:
+    service: PredictionService = request.app.state.service
+    return service
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-AdapterDep = Annotated[ModelAdapter, Depends(get_adapter)]
+ServiceDep = Annotated[PredictionService, Depends(get_service)]
 
 
 def require_api_key(request: Request, settings: SettingsDep) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -11,8 +10,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from ..contracts.api import ErrorResponse, PredictRequest, PredictResponse
-from ..serving.base import ModelUnavailableError
-from .dependencies import AdapterDep, SettingsDep, require_api_key
+from ..resilience.chain import NoAnswerError
+from .dependencies import ServiceDep, SettingsDep, require_api_key
 from .errors import error_response
 
 logger = logging.getLogger(__name__)
@@ -27,20 +26,15 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @predictions.post("/predict", response_model=PredictResponse, responses=_ERRORS)
 async def predict(
-    body: PredictRequest, adapter: AdapterDep, settings: SettingsDep
+    body: PredictRequest, service: ServiceDep, settings: SettingsDep
 ) -> PredictResponse | JSONResponse:
-    """Predict for one input. Answers 503 while no model is loaded, 504 past the deadline."""
+    """Predict for one input; a fallback answers when the model cannot, and says why."""
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(settings.request_timeout_s):
-            prediction = await adapter.predict(body.features)
-    except TimeoutError:
-        return error_response(
-            504,
-            "model_timeout",
-            f"The model did not answer within {settings.request_timeout_ms} ms.",
-        )
-    except ModelUnavailableError as error:
+        outcome = await service.predict(body.features)
+    except NoAnswerError as error:
+        if error.timed_out:
+            return error_response(504, "deadline_exceeded", str(error))
         return error_response(503, "model_unavailable", str(error), headers={"Retry-After": "5"})
     elapsed_ms = (time.perf_counter() - started) * 1000
     if elapsed_ms > settings.latency_slo_ms:
@@ -50,9 +44,11 @@ async def predict(
             settings.latency_slo_ms,
         )
     return PredictResponse(
-        prediction=prediction.label,
-        confidence=prediction.confidence,
-        model_version=prediction.model_version,
+        prediction=outcome.prediction,
+        confidence=outcome.confidence,
+        model_version=outcome.model_version,
+        fallback=outcome.fallback_reason is not None,
+        fallback_reason=outcome.fallback_reason,
     )
 
 
@@ -63,14 +59,14 @@ async def healthz() -> dict[str, str]:
 
 
 @probes.get("/readyz", responses={503: {"description": "Not ready, with the reason."}})
-async def readyz(adapter: AdapterDep) -> JSONResponse:
-    """Readiness: a model is loaded and predictions can be served."""
-    ready, reason = await adapter.readiness()
+async def readyz(service: ServiceDep) -> JSONResponse:
+    """Readiness: the model can serve predictions (the fallback alone does not count)."""
+    ready, reason = await service.model.readiness()
     status = "ready" if ready else "not_ready"
     return JSONResponse({"status": status, "reason": reason}, status_code=200 if ready else 503)
 
 
 @probes.get("/v1/model", tags=["predictions"], dependencies=[Depends(require_api_key)])
-async def model_info(adapter: AdapterDep) -> dict[str, Any]:
+async def model_info(service: ServiceDep) -> dict[str, Any]:
     """Which model is being served: version, metrics, training data hash."""
-    return adapter.metadata()
+    return service.model.metadata()

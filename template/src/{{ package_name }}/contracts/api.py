@@ -1,5 +1,7 @@
 """Request and response models of the HTTP API, built on the feature contract."""
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from .features import EXAMPLE, Features
@@ -18,14 +20,33 @@ class PredictRequest(BaseModel):
     features: Features
 
 
+class FallbackReason(StrEnum):
+    """Why the model's own answer was not returned."""
+
+    LOW_CONFIDENCE = "low_confidence"
+    MODEL_UNAVAILABLE = "model_unavailable"
+    MODEL_ERROR = "model_error"
+    DEADLINE_EXCEEDED = "deadline_exceeded"
+
+
 class PredictResponse(BaseModel):
     """What the service answers for one prediction."""
 
     model_config = ConfigDict(frozen=True)
 
-    prediction: str = Field(description="The predicted class.")
-    confidence: float = Field(ge=0, le=1, description="Probability of the predicted class.")
-    model_version: str = Field(description="Version of the model that answered.")
+    prediction: str | None = Field(
+        description="The predicted class; null when the service abstains (route to a human)."
+    )
+    confidence: float | None = Field(
+        ge=0, le=1, description="Probability of the predicted class; null when unknown."
+    )
+    model_version: str | None = Field(
+        description="What produced the prediction: a model version such as v3, or a fallback."
+    )
+    fallback: bool = Field(description="Whether a fallback answered instead of the model.")
+    fallback_reason: FallbackReason | None = Field(
+        description="Why the fallback answered; null when the model did."
+    )
 
 
 class ErrorDetail(BaseModel):

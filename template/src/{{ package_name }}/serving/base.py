@@ -22,6 +22,10 @@ class Prediction:
 class ModelAdapter(Protocol):
     """What the API needs from a model, wherever it runs."""
 
+    async def start(self) -> None:
+        """Prepare to serve (load the model, open connections); called once at start-up."""
+        ...
+
     async def predict(self, features: Features) -> Prediction:
         """Predict for one input; raise ``ModelUnavailableError`` when that is impossible."""
         ...

@@ -29,10 +29,10 @@ class InProcessAdapter:
         self._not_ready_reason = "The model has not been loaded yet."
         self._threads = anyio.CapacityLimiter(INFERENCE_THREADS)
 
-    def load(self) -> None:
+    async def start(self) -> None:
         """Load the configured version; on failure stay not-ready and remember why."""
         try:
-            self._model = load_model(self._model_dir, self._version)
+            self._model = await anyio.to_thread.run_sync(load_model, self._model_dir, self._version)
         except (ModelNotFoundError, ModelIntegrityError) as error:
             self._model = None
             self._not_ready_reason = str(error)

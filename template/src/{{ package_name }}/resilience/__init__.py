@@ -1,0 +1,1 @@
+"""What happens when the model cannot answer well: deadlines and the fallback chain."""
