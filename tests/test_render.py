@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .helpers import NON_DEFAULT_ANSWERS, TEMPLATE_ROOT, generate, project_files
+from .helpers import NON_DEFAULT_ANSWERS, TEMPLATE_ROOT, generate, project_files, run
 
 QUESTIONS: dict[str, Any] = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
 
@@ -25,9 +25,16 @@ def _choices(key: str) -> list[str]:
 
 
 LICENSES = _choices("license")
-#: Every Python version with every fallback, the licenses spread across them.
+#: The longest names the validators allow: rendered lines must stay formatter-clean with them.
+LONG_NAMES = {key: NON_DEFAULT_ANSWERS[key] for key in ("project_slug", "package_name")}
+#: Every Python version with every fallback; licenses and long names spread across them.
 COMBINATIONS = [
-    {"python_version": python, "fallback": fallback, "license": LICENSES[index % len(LICENSES)]}
+    {
+        "python_version": python,
+        "fallback": fallback,
+        "license": LICENSES[index % len(LICENSES)],
+        **(LONG_NAMES if index % 2 else {}),
+    }
     for index, (python, fallback) in enumerate(
         itertools.product(_choices("python_version"), _choices("fallback"))
     )
@@ -76,7 +83,11 @@ WINDOWS_FORBIDDEN = set('<>:"|?*\\')
     scope="module",
     params=[*COMBINATIONS, NON_DEFAULT_ANSWERS],
     ids=[
-        *(f"py{c['python_version']}-{c['fallback']}-{c['license']}" for c in COMBINATIONS),
+        *(
+            f"py{c['python_version']}-{c['fallback']}-{c['license']}"
+            + ("-long-names" if "package_name" in c else "")
+            for c in COMBINATIONS
+        ),
         "non-default",
     ],
 )
@@ -230,3 +241,10 @@ def test_answers_file_records_answers_and_no_secrets(
 
     assert set(answers) - {"_commit", "_src_path"} == asked - computed
     assert not any(re.search("key|token|secret|password", key) for key in answers)
+
+
+def test_generated_code_is_formatted_and_lint_clean(rendered: tuple[Path, dict[str, Any]]) -> None:
+    """ruff with the project's own configuration, before anything is installed."""
+    root, _ = rendered
+    run(["ruff", "format", "--check", "--no-cache", "."], root)
+    run(["ruff", "check", "--no-cache", "."], root)
