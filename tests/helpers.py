@@ -28,6 +28,7 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "expected_rps": 400,
     "request_timeout_ms": 400,
     "confidence_threshold": 0.75,
+    "serving": "inference_server",
     "fallback": "abstain",
 }
 

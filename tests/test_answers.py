@@ -98,7 +98,12 @@ def test_invalid_answers_are_refused_with_a_message(
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("license", "GPL-3.0"), ("python_version", "3.9"), ("fallback", "retry")],
+    [
+        ("license", "GPL-3.0"),
+        ("python_version", "3.9"),
+        ("fallback", "retry"),
+        ("serving", "api_provider"),
+    ],
 )
 def test_answers_outside_the_choices_are_refused(key: str, value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Invalid choice"):
@@ -115,3 +120,10 @@ def test_minimum_copier_version_is_the_one_tested() -> None:
     assert Version(QUESTIONS["_min_copier_version"]) <= Version(
         importlib.metadata.version("copier")
     )
+
+
+def test_a_secondary_model_needs_the_model_in_process(tmp_path: Path) -> None:
+    answers = {"serving": "inference_server", "fallback": "secondary"}
+
+    with pytest.raises(ValueError, match='needs serving "in_process"'):
+        generate(tmp_path / "project", answers)

@@ -29,7 +29,7 @@ from .helpers import (
 pytestmark = pytest.mark.build
 
 #: The default answers, one project that differs in every answer (longest names too), and
-#: enough others that every Python version and every fallback is built at least once.
+#: enough others that every Python version, serving strategy and fallback is built at least once.
 BUILD_COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "non-default": NON_DEFAULT_ANSWERS,

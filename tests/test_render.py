@@ -27,16 +27,21 @@ def _choices(key: str) -> list[str]:
 LICENSES = _choices("license")
 #: The longest names the validators allow: rendered lines must stay formatter-clean with them.
 LONG_NAMES = {key: NON_DEFAULT_ANSWERS[key] for key in ("project_slug", "package_name")}
-#: Every Python version with every fallback; licenses and long names spread across them.
+PYTHONS = _choices("python_version")
+#: Every serving strategy with every fallback it allows; Python versions, licenses and long
+#: names spread across them.
 COMBINATIONS = [
     {
-        "python_version": python,
+        "serving": serving,
         "fallback": fallback,
+        "python_version": PYTHONS[index % len(PYTHONS)],
         "license": LICENSES[index % len(LICENSES)],
         **(LONG_NAMES if index % 2 else {}),
     }
-    for index, (python, fallback) in enumerate(
-        itertools.product(_choices("python_version"), _choices("fallback"))
+    for index, (serving, fallback) in enumerate(
+        (serving, fallback)
+        for serving, fallback in itertools.product(_choices("serving"), _choices("fallback"))
+        if not (fallback == "secondary" and serving != "in_process")
     )
 ]
 
@@ -65,7 +70,6 @@ EXPECTED_FILES = [
     "src/{package}/resilience/chain.py",
     "src/{package}/resilience/fallback.py",
     "src/{package}/serving/base.py",
-    "src/{package}/serving/in_process.py",
     "src/{package}/settings.py",
     "src/{package}/training.py",
     "tests/conftest.py",
@@ -84,7 +88,7 @@ WINDOWS_FORBIDDEN = set('<>:"|?*\\')
     params=[*COMBINATIONS, NON_DEFAULT_ANSWERS],
     ids=[
         *(
-            f"py{c['python_version']}-{c['fallback']}-{c['license']}"
+            f"{c['serving']}-{c['fallback']}-py{c['python_version']}-{c['license']}"
             + ("-long-names" if "package_name" in c else "")
             for c in COMBINATIONS
         ),
@@ -108,6 +112,27 @@ def test_expected_files_are_present(rendered: tuple[Path, dict[str, Any]]) -> No
         if not (root / name.format(package=answers["package_name"])).is_file()
     ]
     assert not missing
+
+
+def test_only_the_chosen_serving_strategy_is_generated(
+    rendered: tuple[Path, dict[str, Any]],
+) -> None:
+    root, answers = rendered
+    package = root / "src" / answers["package_name"]
+    remote = answers["serving"] != "in_process"
+    dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=\[ ]", dependency)[0] for dependency in dependencies}
+
+    assert (package / "serving" / "in_process.py").exists() == (not remote)
+    assert (package / "serving" / "kserve_v2.py").exists() == (
+        answers["serving"] == "inference_server"
+    )
+    assert (package / "resilience" / "upstream.py").exists() == remote
+    assert (root / "tests" / "fakes").exists() == remote
+    assert ("tenacity" in names) == remote
+    assert ("httpx" in names) == remote
+    app = (package / "api" / "app.py").read_text()
+    assert "build_adapter" in app
 
 
 def test_only_the_chosen_fallback_is_generated(rendered: tuple[Path, dict[str, Any]]) -> None:

@@ -78,7 +78,7 @@ class PredictionService:
         except TimeoutError:
             reason, detail = FallbackReason.DEADLINE_EXCEEDED, f"over {model_budget_s:.3f} s"
         except ModelUnavailableError as error:
-            reason, detail = FallbackReason.MODEL_UNAVAILABLE, str(error)
+            reason, detail = error.reason, str(error)
         except Exception as error:
             logger.exception("The model failed; the fallback answers")
             reason, detail = FallbackReason.MODEL_ERROR, repr(error)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..contracts.api import FallbackReason
 from ..contracts.features import Features
 
 
 class ModelUnavailableError(RuntimeError):
     """The adapter cannot answer now (no model loaded, upstream down)."""
+
+    #: What the response's ``fallback_reason`` says when this error hands over to the fallback.
+    reason = FallbackReason.MODEL_UNAVAILABLE
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,10 @@ class ModelAdapter(Protocol):
 
     async def start(self) -> None:
         """Prepare to serve (load the model, open connections); called once at start-up."""
+        ...
+
+    async def close(self) -> None:
+        """Release what ``start`` acquired; called once at shutdown."""
         ...
 
     async def predict(self, features: Features) -> Prediction:

@@ -1,0 +1,1 @@
+"""Real HTTP servers on localhost that speak an upstream's protocol and misbehave on command."""
