@@ -87,12 +87,14 @@ def background() -> Iterator[list[subprocess.Popen[bytes]]]:
                 process.wait()
 
 
-def _wait_for_prediction(base_url: str, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+def _wait_for_prediction(
+    base_url: str, process: subprocess.Popen[bytes], probe: str = "/readyz"
+) -> dict[str, Any]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert process.poll() is None, "the service stopped before it served a prediction"
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{base_url}{probe}", timeout=2).status_code == 200:
                 response = httpx.post(f"{base_url}/v1/predict", json=EXAMPLE_REQUEST, timeout=5)
                 assert response.status_code == 200, response.text
                 body: dict[str, Any] = response.json()
@@ -141,9 +143,18 @@ def test_generated_project_passes_its_own_checks(
         start_new_session=True,
     )
     background.append(serve)
-    prediction = _wait_for_prediction(f"http://127.0.0.1:{port}", serve)
-    assert prediction["model_version"] == "v1"
-    assert 0 <= prediction["confidence"] <= 1
+    base_url = f"http://127.0.0.1:{port}"
+    if answers.get("serving", "in_process") == "in_process":
+        prediction = _wait_for_prediction(base_url, serve)
+        assert prediction["model_version"] == "v1"
+        assert 0 <= prediction["confidence"] <= 1
+    else:
+        # No inference server runs here: the service is live, not ready, and the fallback
+        # answers, which is what production sees while the model server is down.
+        prediction = _wait_for_prediction(base_url, serve, probe="/healthz")
+        assert httpx.get(f"{base_url}/readyz", timeout=5).status_code == 503
+        assert prediction["fallback"] is True
+        assert prediction["fallback_reason"] == "upstream_error"
 
 
 def test_readme_quick_start_serves_predictions(
