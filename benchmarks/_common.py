@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmark scripts: statistics, Markdown tables, JSON results.
+"""Helpers shared by the benchmark scripts: statistics, Markdown tables, JSON results,
+command-line options, and the processes started in a generated project.
 
 Not a benchmark itself. Every script imports it as ``_common`` (the scripts run as
 ``uv run python benchmarks/<script>.py``, which puts this folder on ``sys.path``).
@@ -6,22 +7,45 @@ Not a benchmark itself. Every script imports it as ``_common`` (the scripts run 
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
+import queue
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, TypeVar
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
+
+HOST = "127.0.0.1"  # the only address the benchmarks listen on or connect to
+PREDICT_PATH = "/v1/predict"
+# One request to the generated service's demo model.
+FEATURES = {
+    "tenure_months": 8,
+    "monthly_charges": 89.5,
+    "support_tickets_90d": 3,
+    "contract_type": "month_to_month",
+    "payment_method": "invoice",
+}
+SETUP_TIMEOUT_S = 900
+STOP_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -155,3 +179,263 @@ def require_tool(name: str) -> str:
     if path is None:
         raise SystemExit(f"error: `{name}` is not on PATH")
     return path
+
+
+def add_run_counts(
+    parser: argparse.ArgumentParser, runs: int, runs_help: str, warmup_help: str
+) -> None:
+    """``--runs`` (default ``runs``) and ``--warmup`` (default 1); see ``parse_run_counts``."""
+    parser.add_argument("--runs", type=int, default=runs, help=runs_help)
+    parser.add_argument("--warmup", type=int, default=1, help=warmup_help)
+
+
+def parse_run_counts(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line of a parser with ``add_run_counts``; checks the counts."""
+    args = parser.parse_args()
+    if args.runs < 1 or args.warmup < 0:
+        parser.error("--runs must be >= 1 and --warmup >= 0")
+    return args
+
+
+def add_project_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--project`` (a generated project to use instead of a new one) and ``--retrain``."""
+    parser.add_argument("--project", type=Path, help="Use this generated project (default: new).")
+    parser.add_argument(
+        "--retrain", action="store_true", help="Train even if --project has a model."
+    )
+
+
+def add_keep_dont_write_bytecode(parser: argparse.ArgumentParser) -> None:
+    """``--keep-dont-write-bytecode``, for ``child_env`` and ``bytecode_note``."""
+    parser.add_argument(
+        "--keep-dont-write-bytecode",
+        action="store_true",
+        help="Pass PYTHONDONTWRITEBYTECODE on to the generated project (default: drop it).",
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# A generated project, and the processes started in it
+# ----------------------------------------------------------------------------------------
+
+
+class BenchError(RuntimeError):
+    """A benchmark cannot go on; ``run_main`` prints it and exits with 1."""
+
+
+def generate_project(destination: Path, data: Mapping[str, str] | None = None) -> Path:
+    """``copier copy --defaults`` of this template (``vcs_ref="HEAD"``) into ``destination``."""
+    from copier import run_copy
+
+    shown = f" ({', '.join(f'{k}={v}' for k, v in data.items())})" if data else ""
+    print(f"generating the project{shown} into {destination}", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DirtyLocalWarning while the template has edits
+        run_copy(
+            str(REPO_ROOT),
+            destination,
+            data=dict(data) if data else None,
+            defaults=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+    return destination
+
+
+def run_checked(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
+    """Run a setup command; its output, or BenchError with the tail of it."""
+    shown = [*command[: command.index("-c") + 1], "..."] if "-c" in command else command
+    print(f"$ {' '.join(shown)}", file=sys.stderr)
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SETUP_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"{what} timed out after {SETUP_TIMEOUT_S} s") from error
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
+        raise BenchError(f"{what} failed with exit code {completed.returncode}:\n{tail}")
+    return completed.stdout
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Process:
+    """A command in its own process group; output to ``log``, or stdout on a pipe."""
+
+    name: str
+    command: list[str]
+    cwd: Path
+    env: dict[str, str]
+    log: Path
+    pipes: bool = False  # stdin and stdout as pipes (a helper driven over its stdin)
+    port: int = 0  # where it listens, for servers
+    process: subprocess.Popen[str] | None = None
+    started_at: float = 0.0
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("a") as output:
+            self.started_at = time.perf_counter()
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.PIPE if self.pipes else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if self.pipes else output,
+                stderr=output if self.pipes else subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+                start_new_session=True,  # stop() reaches uv *and* the python it runs
+            )
+        if self.pipes:
+            threading.Thread(target=self._read_stdout, daemon=True).start()
+
+    def _read_stdout(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_line(self, prefix: str, timeout_s: float) -> str:
+        """The rest of the next stdout line that starts with ``prefix`` (needs ``pipes``)."""
+        deadline = time.monotonic() + timeout_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                raise BenchError(f"{self.name} exited:\n{self.log_tail()}")
+            if line.startswith("BENCH_ERROR"):
+                raise BenchError(f"{self.name}: {line}")
+            if line.startswith(prefix):
+                return line[len(prefix) :].strip()
+        raise BenchError(f"{self.name} did not print {prefix!r} within {timeout_s:g} s")
+
+    def send(self, line: str) -> None:
+        """Write ``line`` to its stdin (needs ``pipes``)."""
+        assert self.process is not None
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except OSError as error:
+            raise BenchError(f"{self.name} is gone: {error!r}\n{self.log_tail()}") from error
+
+    def wait(self, timeout_s: float) -> int:
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired as error:
+            raise BenchError(f"{self.name} did not finish within {timeout_s:g} s") from error
+
+    def stop(self) -> None:
+        """Close its stdin, then SIGTERM, then SIGKILL the whole process group."""
+        process = self.process
+        if process is None:
+            return
+        if process.stdin is not None and not process.stdin.closed:
+            with contextlib.suppress(OSError):
+                process.stdin.close()  # a helper on pipes stops itself at the end of its stdin
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=STOP_TIMEOUT_S)
+        # uv may exit before the python process it ran; make sure the group is gone.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        if process.stdout is not None:
+            with contextlib.suppress(OSError):
+                process.stdout.close()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+P = TypeVar("P", bound=Process)
+
+
+@dataclass
+class Processes:
+    """Every process started, so they all get stopped whatever happens."""
+
+    started: list[Process] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def running(self, process: P) -> Iterator[P]:
+        self.started.append(process)
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+
+    def stop_all(self) -> None:
+        for process in reversed(self.started):
+            process.stop()
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_main(
+    name: str,
+    args: argparse.Namespace,
+    benchmark: Callable[[argparse.Namespace, Path, Processes], dict[str, Any]],
+    report: Callable[[dict[str, Any]], dict[str, Any]],
+) -> int:
+    """Run ``benchmark`` in a scratch folder, then ``report`` it and write the results.
+
+    SIGTERM is handled like Ctrl-C. Whatever happens, every process started through
+    ``Processes`` is stopped and the scratch folder removed (unless ``args.keep``). The
+    exit code: 0, 1 on ``BenchError``, 130 when interrupted.
+    """
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    processes = Processes()
+    scratch = Path(tempfile.mkdtemp(prefix=name.replace("_", "-") + "-"))
+    try:
+        data = benchmark(args, scratch, processes)
+    except KeyboardInterrupt:
+        print("\ninterrupted; stopping every process started", file=sys.stderr)
+        return 130
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        processes.stop_all()
+        if args.keep:
+            print(f"kept {scratch}", file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    summary = report(data)
+    print(f"\nresults: {write_results(name, {**data, **summary})}")
+    return 0

@@ -21,7 +21,17 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from _common import REPO_ROOT, Summary, fmt_ratio, git_state, markdown_table, ratio, write_results
+from _common import (
+    REPO_ROOT,
+    Summary,
+    add_run_counts,
+    fmt_ratio,
+    git_state,
+    markdown_table,
+    parse_run_counts,
+    ratio,
+    write_results,
+)
 
 TARGET_MEDIAN_S = 1.5
 
@@ -79,9 +89,11 @@ def copy_once(template: Path, scratch: Path) -> tuple[float, int]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="Timed runs per template (default 7).")
-    parser.add_argument(
-        "--warmup", type=int, default=1, help="Untimed runs per template first (default 1)."
+    add_run_counts(
+        parser,
+        runs=7,
+        runs_help="Timed runs per template (default 7).",
+        warmup_help="Untimed runs per template first (default 1).",
     )
     parser.add_argument(
         "--template",
@@ -89,10 +101,7 @@ def parse_args() -> argparse.Namespace:
         default=REPO_ROOT,
         help="Template to measure as 'ours' (default: this repository).",
     )
-    args = parser.parse_args()
-    if args.runs < 1 or args.warmup < 0:
-        parser.error("--runs must be >= 1 and --warmup >= 0")
-    return args
+    return parse_run_counts(parser)
 
 
 def main() -> int:

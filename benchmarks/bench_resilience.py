@@ -4,29 +4,34 @@ Generates a project with ``serving=inference_server`` (or takes ``--project``), 
 demo model, and runs the generated test suite's fake KServe v2 server (``tests/fakes``) in
 a process of its own, in the generated project's environment; the script switches its
 behaviour between scenarios over the fake's stdin. Three figures, each next to a baseline
-measured in the same run, interleaved with it, medians over ``--rounds``:
+measured in the same run, interleaved with it, medians over rounds:
 
 1. hang: the upstream never answers. ``POST /v1/predict`` of the service (``<slug> serve``,
-   deadline ``--deadline-ms``, breaker out of the way) must answer 200 from the fallback
-   with ``deadline_exceeded`` right at the deadline. Baselines: the deadline itself, and
-   ``GET /healthz`` of the same service under the same load (the round-trip floor).
+   deadline ``--deadline-ms``, breaker out of the way), from a few clients started
+   staggered over one deadline, must answer 200 from the fallback with
+   ``deadline_exceeded`` right at the deadline. Baselines: the deadline itself and
+   ``GET /healthz`` of the same service, one request at a time (the round-trip floor).
+   Also in one process: ``PredictionService.predict`` vs. a bare ``asyncio.timeout``.
 2. breaker: the upstream answers malformed JSON until the circuit breaker opens; then
-   ``POST /v1/predict`` must not cost much more than ``GET /healthz`` (baseline). Also
-   timed inside one process: ``PredictionService.predict`` with the breaker open vs. the
+   ``POST /v1/predict`` vs. ``GET /healthz`` of the same service, one request at a time.
+   Also in one process: ``PredictionService.predict`` with the breaker open vs. the
    fallback alone.
 3. overhead: healthy upstream. In one process, closed-loop load through
    ``PredictionService.predict`` (deadline, breaker, retries, fallback chain) vs. the raw
    path (an httpx POST of the same ``encode(features)`` payload and ``adapter.decode``),
-   alternating rounds. Once with the fake computing the model per request, as in the
-   tests, and once with its answer cached, so that the client side is the bottleneck and
-   the overhead shows in requests/s.
+   in many short alternating rounds; once with the fake computing the model per request,
+   as in the tests, and once with its answer cached, so that the client is the bottleneck
+   and the overhead shows in requests/s. Then the CPU per call of the chain around an
+   instant model (no I/O), and the objects it leaves in reference cycles.
 
-The same file runs the helpers inside the generated project's environment
+Figures 1 and 2 are timed at the client, over loopback, with a minimal keep-alive HTTP/1.1
+client (``--client httpx`` to compare: httpx costs more per request than the breaker-open
+path does). The same file runs the helpers inside the generated project's environment
 (``uv run --no-sync python benchmarks/bench_resilience.py _worker ...``); they import only
 the standard library, httpx and the generated package. Only 127.0.0.1 is used; every
 process started runs in its own process group and is stopped, also on errors and Ctrl-C.
 
-Run: uv run python benchmarks/bench_resilience.py [--rounds 3 --requests 200 --duration 5]
+Run: uv run python benchmarks/bench_resilience.py [--rounds 3 --overhead-rounds 8]
 """
 
 from __future__ import annotations
@@ -34,50 +39,43 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import importlib
 import json
-import os
-import queue
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import warnings
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
 from _common import (
-    REPO_ROOT,
+    FEATURES,
+    HOST,
+    PREDICT_PATH,
+    BenchError,
+    Process,
+    Processes,
     Summary,
+    add_keep_dont_write_bytecode,
+    add_project_arguments,
     bytecode_note,
     child_env,
     fmt_ratio,
+    free_port,
+    generate_project,
     markdown_table,
     ratio,
     require_tool,
-    write_results,
+    run_checked,
+    run_main,
 )
 from loadgen import percentile
 
-HOST = "127.0.0.1"
-PREDICT_PATH = "/v1/predict"
 HEALTHZ_PATH = "/healthz"
-FEATURES = {
-    "tenure_months": 8,
-    "monthly_charges": 89.5,
-    "support_tickets_90d": 3,
-    "contract_type": "month_to_month",
-    "payment_method": "invoice",
-}
 BODY = json.dumps({"features": FEATURES}, separators=(",", ":")).encode()
 SCENARIOS = ("hang", "breaker", "overhead")
 THIS_SCRIPT = Path(__file__).resolve()
@@ -87,18 +85,8 @@ TARGET_BREAKER_P99_MS = 2.0  # 2: p99 below this
 TARGET_OVERHEAD_RATIO = 0.95  # 3: req/s resilient / raw at least this
 
 READY_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 15.0
-SETUP_TIMEOUT_S = 900
 CLIENT_TIMEOUT_S = 10.0
 BREAKER_MAX_WARMUP = 50  # requests to open the breaker before giving up
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def latency_stats(latencies_s: Sequence[float]) -> dict[str, float]:
@@ -127,7 +115,6 @@ def _project_modules(package: str) -> dict[str, Any]:
         "kserve": f"{package}.serving.kserve_v2",
         "fallback": f"{package}.resilience.fallback",
         "chain": f"{package}.resilience.chain",
-        "store": f"{package}.model_store",
     }
     return {key: importlib.import_module(name) for key, name in names.items()}
 
@@ -142,8 +129,9 @@ def worker_fake(args: argparse.Namespace) -> int:
     """
     modules = _project_modules(args.package)
     fakes = importlib.import_module("tests.fakes.kserve_v2")
+    store = importlib.import_module(f"{args.package}.model_store")
     settings = modules["settings"].Settings()
-    estimator = modules["store"].load_model(settings.model_dir).estimator
+    estimator = store.load_model(settings.model_dir).estimator
     fake = fakes.FakeKServe(estimator, settings.inference_model, hang_s=args.hang_s)
     computed = fake._probabilities
     cache: dict[str, list[float]] = {}
@@ -193,12 +181,92 @@ async def _build_service(modules: dict[str, Any], **overrides: Any) -> tuple[Any
     return adapter, fallback, service
 
 
+async def _timed_batch(
+    operation: Callable[[], Awaitable[object]], n: int, concurrency: int, stagger_s: float
+) -> list[float]:
+    """Seconds each of ``n`` calls took, from ``concurrency`` tasks started staggered."""
+    samples: list[float] = []
+    remaining = n
+
+    async def task(index: int) -> None:
+        nonlocal remaining
+        await asyncio.sleep(index * stagger_s / concurrency)
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            await operation()
+            samples.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(task(index) for index in range(concurrency)))
+    return samples
+
+
+async def _alternate(
+    operations: Mapping[str, Callable[[], Awaitable[object]]],
+    args: argparse.Namespace,
+    stagger_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """Batches of each operation, alternating which goes first; latencies per batch."""
+    for operation in operations.values():  # untimed warm-up
+        await _timed_batch(operation, min(args.requests, 20), args.concurrency, stagger_s)
+    rounds: list[dict[str, Any]] = []
+    for index in range(args.rounds):
+        names = list(operations)
+        for name in names if index % 2 == 0 else names[::-1]:
+            samples = await _timed_batch(
+                operations[name], args.requests, args.concurrency, stagger_s
+            )
+            stats = latency_stats(samples)
+            rounds.append({"target": name, "round": index + 1, "n": len(samples), **stats})
+    return rounds
+
+
+async def _hang_inprocess(args: argparse.Namespace) -> dict[str, Any]:
+    """PredictionService.predict over a hanging upstream vs. a bare asyncio.timeout."""
+    modules = _project_modules(args.package)
+    features = modules["features"].Features.model_validate(FEATURES)
+    deadline_s = args.deadline_ms / 1000
+    adapter, _, service = await _build_service(
+        modules,
+        inference_url=args.url,
+        request_timeout_ms=args.deadline_ms,
+        breaker_failures=1_000_000,
+    )
+    reasons: Counter[str] = Counter()
+
+    async def predict() -> None:
+        outcome = await service.predict(features)
+        reasons[str(outcome.fallback_reason)] += 1
+
+    async def timeout_alone() -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(deadline_s):
+                await asyncio.sleep(deadline_s * 100)
+
+    try:
+        operations = {"predict_upstream_hangs": predict, "timeout_alone": timeout_alone}
+        rounds = await _alternate(operations, args, stagger_s=deadline_s)
+    finally:
+        await adapter.close()
+    return {"fallback_reasons": dict(reasons), "rounds": rounds}
+
+
 async def _breaker_inprocess(args: argparse.Namespace) -> dict[str, Any]:
+    """PredictionService.predict with the breaker open vs. the fallback alone."""
     modules = _project_modules(args.package)
     features = modules["features"].Features.model_validate(FEATURES)
     adapter, fallback, service = await _build_service(
         modules, inference_url=args.url, breaker_failures=3, breaker_reset_s=3600.0
     )
+    reasons: Counter[str] = Counter()
+
+    async def predict() -> None:
+        outcome = await service.predict(features)
+        reasons[str(outcome.fallback_reason)] += 1
+
+    async def fallback_alone() -> None:
+        await fallback.respond(features)
+
     try:
         opened_after = None
         for attempt in range(1, BREAKER_MAX_WARMUP + 1):
@@ -208,38 +276,11 @@ async def _breaker_inprocess(args: argparse.Namespace) -> dict[str, Any]:
                 break
         if opened_after is None:
             raise SystemExit(f"the breaker did not open within {BREAKER_MAX_WARMUP} predictions")
-        operations: dict[str, Callable[[], Awaitable[Any]]] = {
-            "predict_breaker_open": lambda: service.predict(features),
-            "fallback_alone": lambda: fallback.respond(features),
-        }
-        for operation in operations.values():  # untimed warm-up
-            for _ in range(min(args.requests, 200)):
-                await operation()
-        rounds: list[dict[str, Any]] = []
-        reasons: Counter[str] = Counter()
-        for index in range(args.rounds):
-            order = list(operations) if index % 2 == 0 else list(reversed(operations))
-            for name in order:
-                samples: list[float] = []
-                for _ in range(args.requests):
-                    started = time.perf_counter()
-                    outcome = await operations[name]()
-                    samples.append(time.perf_counter() - started)
-                    if name == "predict_breaker_open":
-                        reasons[str(outcome.fallback_reason)] += 1
-                ordered = sorted(samples)
-                rounds.append(
-                    {
-                        "target": name,
-                        "round": index + 1,
-                        "n": len(samples),
-                        "p50_us": percentile(ordered, 0.50) * 1e6,
-                        "p99_us": percentile(ordered, 0.99) * 1e6,
-                    }
-                )
-        return {"opened_after": opened_after, "fallback_reasons": dict(reasons), "rounds": rounds}
+        operations = {"predict_breaker_open": predict, "fallback_alone": fallback_alone}
+        rounds = await _alternate(operations, args)
     finally:
         await adapter.close()
+    return {"opened_after": opened_after, "fallback_reasons": dict(reasons), "rounds": rounds}
 
 
 async def _closed_loop(
@@ -315,21 +356,77 @@ async def _overhead_inprocess(args: argparse.Namespace) -> dict[str, Any]:
             for name in order:
                 result = await _closed_loop(paths[name], args.concurrency, args.duration)
                 rounds.append({"target": name, "round": index + 1, **result})
+        breaker_state = adapter.upstream.breaker.state.value
+        layers = await _layers_cost(adapter, service, features, encode, first_raw)
         return {
             "answer": {"label": first_raw.label, "confidence": first_raw.confidence},
-            "breaker_state_after": adapter.upstream.breaker.state.value,
+            "breaker_state_after": breaker_state,
             "rounds": rounds,
+            "layers_without_io": layers,
         }
     finally:
         await adapter.close()
 
 
+async def _layers_cost(
+    adapter: Any, service: Any, features: Any, encode: Any, prediction: Any
+) -> dict[str, float]:
+    """CPU per call of the chain (deadline, breaker, retries, outcome) around an instant model.
+
+    The adapter's HTTP call is replaced by a coroutine that returns ``prediction`` at once;
+    the baseline is that coroutine plus ``encode``, what the raw path does besides I/O.
+    Sequential calls, alternating blocks, the median block.
+    """
+
+    async def instant(payload: object) -> Any:
+        return prediction
+
+    async def bare() -> Any:
+        return await instant(encode(features))
+
+    adapter._infer = instant  # on the instance: KServeV2Adapter.predict calls self._infer
+    operations: dict[str, Callable[[], Awaitable[Any]]] = {
+        "chain": lambda: service.predict(features),
+        "bare": bare,
+    }
+    per_call: dict[str, list[float]] = {name: [] for name in operations}
+    try:
+        for block in range(-1, 6):  # block -1: warm-up
+            for name in operations if block % 2 == 0 else reversed(operations):
+                started = time.process_time()
+                for _ in range(2000):
+                    await operations[name]()
+                if block >= 0:
+                    per_call[name].append((time.process_time() - started) / 2000 * 1e6)
+        # Objects only the cyclic GC can free (reference cycles) left behind per call.
+        garbage: dict[str, float] = {}
+        for name, operation in operations.items():
+            gc.collect()
+            gc.disable()
+            try:
+                for _ in range(1000):
+                    await operation()
+            finally:
+                garbage[name] = gc.collect() / 1000
+                gc.enable()
+    finally:
+        del adapter._infer
+    chain, bare_us = Summary.of(per_call["chain"]).median, Summary.of(per_call["bare"]).median
+    return {
+        "chain_us": chain,
+        "bare_us": bare_us,
+        "layers_us": chain - bare_us,
+        "cycle_garbage_per_call": garbage["chain"] - garbage["bare"],
+    }
+
+
 def worker_main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench_resilience.py _worker")
-    parser.add_argument("kind", choices=("fake", "breaker", "overhead"))
+    parser.add_argument("kind", choices=("fake", "hang", "breaker", "overhead"))
     parser.add_argument("--package", required=True)
     parser.add_argument("--url", default="")
     parser.add_argument("--hang-s", type=float, default=60.0)
+    parser.add_argument("--deadline-ms", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
@@ -340,148 +437,10 @@ def worker_main(argv: Sequence[str]) -> int:
         return worker_fake(args)
     if not args.url.startswith(f"http://{HOST}:"):
         parser.error(f"--url must be http://{HOST}:<port>")
-    run = _breaker_inprocess if args.kind == "breaker" else _overhead_inprocess
+    runs = {"hang": _hang_inprocess, "breaker": _breaker_inprocess}
+    run = runs.get(args.kind, _overhead_inprocess)
     print("BENCH_JSON " + json.dumps(asyncio.run(run(args))), flush=True)
     return 0
-
-
-# ----------------------------------------------------------------------------------------
-# Processes started by the benchmark
-# ----------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Process:
-    """A command in its own process group; output to ``log``, or stdout on a pipe."""
-
-    name: str
-    command: list[str]
-    cwd: Path
-    env: dict[str, str]
-    log: Path
-    pipes: bool = False  # stdin and stdout as pipes (the fake upstream)
-    port: int = 0  # where it listens, for services
-    process: subprocess.Popen[str] | None = None
-    started_at: float = 0.0
-    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("a") as output:
-            self.started_at = time.perf_counter()
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=self.cwd,
-                env=self.env,
-                stdin=subprocess.PIPE if self.pipes else subprocess.DEVNULL,
-                stdout=subprocess.PIPE if self.pipes else output,
-                stderr=output if self.pipes else subprocess.STDOUT,
-                text=True,
-                bufsize=1,
-                start_new_session=True,  # stop() reaches uv *and* the python it runs
-            )
-        if self.pipes:
-            threading.Thread(target=self._read_stdout, daemon=True).start()
-
-    def _read_stdout(self) -> None:
-        assert self.process is not None
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def wait_line(self, prefix: str, timeout_s: float) -> str:
-        """The rest of the next stdout line that starts with ``prefix``."""
-        deadline = time.monotonic() + timeout_s
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                break
-            if line is None:
-                raise BenchError(f"{self.name} exited:\n{self.log_tail()}")
-            if line.startswith("BENCH_ERROR"):
-                raise BenchError(f"{self.name}: {line}")
-            if line.startswith(prefix):
-                return line[len(prefix) :].strip()
-        raise BenchError(f"{self.name} did not print {prefix!r} within {timeout_s:g} s")
-
-    def send(self, line: str) -> None:
-        assert self.process is not None
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.write(line + "\n")
-            self.process.stdin.flush()
-        except OSError as error:
-            raise BenchError(f"{self.name} is gone: {error!r}\n{self.log_tail()}") from error
-
-    def wait(self, timeout_s: float) -> int:
-        assert self.process is not None
-        try:
-            return self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired as error:
-            raise BenchError(f"{self.name} did not finish within {timeout_s:g} s") from error
-
-    def stop(self) -> None:
-        process = self.process
-        if process is None:
-            return
-        if process.stdin is not None and not process.stdin.closed:
-            with contextlib.suppress(OSError):
-                process.stdin.close()  # the fake stops itself at the end of its stdin
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=5)
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT_S)
-        # uv may exit before the python process it ran; make sure the group is gone.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        if process.stdout is not None:
-            with contextlib.suppress(OSError):
-                process.stdout.close()
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-@dataclass
-class Processes:
-    """Every process started, so they all get stopped whatever happens."""
-
-    started: list[Process] = field(default_factory=list)
-
-    @contextlib.contextmanager
-    def running(self, process: Process) -> Iterator[Process]:
-        self.started.append(process)
-        process.start()
-        try:
-            yield process
-        finally:
-            process.stop()
-
-    def stop_all(self) -> None:
-        for process in reversed(self.started):
-            process.stop()
 
 
 # ----------------------------------------------------------------------------------------
@@ -512,50 +471,16 @@ class Context:
         return {**self.env, **{self.env_prefix + key: value for key, value in settings.items()}}
 
 
-def run_checked(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
-    """Run a setup command; its output, or BenchError with the tail of it."""
-    print(f"$ {' '.join(command)}", file=sys.stderr)
-    try:
-        completed = subprocess.run(
-            command,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=SETUP_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise BenchError(f"{what} timed out after {SETUP_TIMEOUT_S} s") from error
-    if completed.returncode != 0:
-        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
-        raise BenchError(f"{what} failed with exit code {completed.returncode}:\n{tail}")
-    return completed.stdout
-
-
-def generate(destination: Path) -> Path:
-    from copier import run_copy
-
-    print(f"generating the project (serving=inference_server) into {destination}", file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # DirtyLocalWarning while the template has edits
-        run_copy(
-            str(REPO_ROOT),
-            destination,
-            data={"serving": "inference_server"},
-            defaults=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
-    return destination
-
-
 def prepare_project(
     args: argparse.Namespace, scratch: Path, processes: Processes, env: dict[str, str]
 ) -> Context:
     import yaml
 
-    path = args.project.resolve() if args.project else generate(scratch / "my-ai-service")
+    path = (
+        args.project.resolve()
+        if args.project
+        else generate_project(scratch / "my-ai-service", {"serving": "inference_server"})
+    )
     answers = yaml.safe_load((path / ".copier-answers.yml").read_text())
     if answers.get("serving") != "inference_server":
         raise BenchError(
@@ -651,6 +576,104 @@ def run_worker(ctx: Context, name: str, arguments: list[str], timeout_s: float) 
 # ----------------------------------------------------------------------------------------
 
 
+class TransportError(Exception):
+    """No HTTP response: refused, reset, closed or timed out."""
+
+
+class RawHttp:
+    """HTTP/1.1 keep-alive on one connection, parsing only the status and Content-Length.
+
+    httpx spends about 1.3 ms per request of its own on a 2-core machine (p99 several ms),
+    more than the breaker-open path it is supposed to measure; this costs ~0.1 ms.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        host = f"host: {HOST}:{port}\r\n"
+        post = f"content-type: application/json\r\ncontent-length: {len(BODY)}\r\n"
+        self.requests = {
+            PREDICT_PATH: f"POST {PREDICT_PATH} HTTP/1.1\r\n{host}{post}\r\n".encode() + BODY,
+            HEALTHZ_PATH: f"GET {HEALTHZ_PATH} HTTP/1.1\r\n{host}\r\n".encode(),
+        }
+
+    async def request(self, path: str) -> tuple[int, bytes]:
+        try:
+            if self.reader is None or self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+            self.writer.write(self.requests[path])
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            fields = dict(
+                line.split(b":", 1) for line in head.lower().split(b"\r\n")[1:] if b":" in line
+            )
+            body = await self.reader.readexactly(int(fields[b"content-length"]))
+        except (OSError, EOFError, KeyError, ValueError, asyncio.LimitOverrunError) as error:
+            await self.close()  # EOFError: asyncio.IncompleteReadError
+            raise TransportError(repr(error)) from error
+        if fields.get(b"connection", b"").strip() == b"close":
+            await self.close()
+        return status, body
+
+    async def close(self) -> None:
+        writer, self.reader, self.writer = self.writer, None, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+class HttpxHttp:
+    """The same interface over a shared httpx.AsyncClient (``--client httpx``)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def request(self, path: str) -> tuple[int, bytes]:
+        try:
+            if path == PREDICT_PATH:
+                headers = {"content-type": "application/json"}
+                response = await self.client.post(path, content=BODY, headers=headers)
+            else:
+                response = await self.client.get(path)
+        except httpx.HTTPError as error:
+            raise TransportError(repr(error)) from error
+        return response.status_code, response.content
+
+    async def close(self) -> None:
+        """The shared client is closed by its owner."""
+
+
+def _answer(path: str, status: int, body: bytes) -> str:
+    """``200 <fallback_reason>`` (or ``200 model``) for predictions, else the status."""
+    if path != PREDICT_PATH:
+        return str(status)
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if status == 200 and isinstance(answer, dict):
+        return f"200 {answer.get('fallback_reason') or 'model'}"
+    error = answer.get("error") if isinstance(answer, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return f"{status} {code or ''}".strip()
+
+
+@dataclass(frozen=True)
+class Load:
+    """``requests`` to ``path`` from ``concurrency`` closed-loop clients.
+
+    With ``stagger_s``, client ``i`` starts ``i * stagger_s / concurrency`` later: requests
+    that all take about the deadline then arrive evenly spread instead of in bursts.
+    """
+
+    path: str
+    requests: int
+    concurrency: int
+    stagger_s: float = 0.0
+
+
 @dataclass
 class Tally:
     latencies_s: list[float] = field(default_factory=list)
@@ -658,70 +681,66 @@ class Tally:
     transport_errors: int = 0
 
 
-def _answer(response: httpx.Response) -> str:
-    """``200 <fallback_reason>`` for predictions, else the status code (and error code)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.request.url.path != PREDICT_PATH:
-        return str(response.status_code)
-    if response.status_code == 200 and isinstance(body, dict):
-        return f"200 {body.get('fallback_reason') or 'model'}"
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    return f"{response.status_code} {code or ''}".strip()
-
-
-async def http_batch(client: httpx.AsyncClient, path: str, n: int, concurrency: int) -> Tally:
-    """``n`` requests to ``path`` (POST the example for predictions, else GET), closed loop."""
+async def http_batch(
+    connect: Callable[[], RawHttp | HttpxHttp], load: Load, requests: int
+) -> Tally:
     tally = Tally()
-    remaining = n
-    headers = {"content-type": "application/json"}
+    remaining = requests
 
-    async def task() -> None:
+    async def client(index: int) -> None:
         nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            started = time.perf_counter()
-            try:
-                if path == PREDICT_PATH:
-                    response = await client.post(path, content=BODY, headers=headers)
-                else:
-                    response = await client.get(path)
-            except httpx.HTTPError:
-                tally.transport_errors += 1
-                await asyncio.sleep(0.01)
-                continue
-            tally.latencies_s.append(time.perf_counter() - started)
-            tally.answers[_answer(response)] += 1
+        connection = connect()
+        await asyncio.sleep(index * load.stagger_s / load.concurrency)
+        try:
+            while remaining > 0:
+                remaining -= 1
+                started = time.perf_counter()
+                try:
+                    async with asyncio.timeout(CLIENT_TIMEOUT_S):
+                        status, body = await connection.request(load.path)
+                except (TransportError, TimeoutError):
+                    await connection.close()
+                    tally.transport_errors += 1
+                    await asyncio.sleep(0.01)
+                    continue
+                tally.latencies_s.append(time.perf_counter() - started)
+                tally.answers[_answer(load.path, status, body)] += 1
+        finally:
+            await connection.close()
 
-    await asyncio.gather(*(task() for _ in range(concurrency)))
+    await asyncio.gather(*(client(index) for index in range(load.concurrency)))
     return tally
 
 
 async def measure_http(
-    url: str, requests: int, concurrency: int, rounds: int, warmup: int, label: str
+    service: Process, loads: dict[str, Load], rounds: int, kind: str, label: str
 ) -> list[dict[str, Any]]:
-    """Alternating batches of predictions and health checks on one running service."""
-    paths = {"predict": PREDICT_PATH, "healthz": HEALTHZ_PATH}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    """Alternating batches of each load on one running service; latencies per batch."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     results: list[dict[str, Any]] = []
     async with httpx.AsyncClient(
-        base_url=url, limits=limits, timeout=CLIENT_TIMEOUT_S, trust_env=False
-    ) as client:
-        for path in paths.values():  # untimed: connections, first-call costs
-            await http_batch(client, path, warmup, concurrency)
+        base_url=service.base_url, limits=limits, timeout=CLIENT_TIMEOUT_S, trust_env=False
+    ) as shared:
+
+        def connect() -> RawHttp | HttpxHttp:
+            return RawHttp(service.port) if kind == "raw" else HttpxHttp(shared)
+
+        for load in loads.values():  # untimed: connections, first-call costs
+            await http_batch(connect, load, min(load.requests, max(50, 4 * load.concurrency)))
         for index in range(rounds):
             # Alternate which goes first, so neither always runs on a warmer machine.
-            order = list(paths) if index % 2 == 0 else list(reversed(paths))
+            order = list(loads) if index % 2 == 0 else list(reversed(loads))
             for name in order:
-                tally = await http_batch(client, paths[name], requests, concurrency)
+                load = loads[name]
+                tally = await http_batch(connect, load, load.requests)
                 stats = latency_stats(tally.latencies_s)
                 results.append(
                     {
                         "target": name,
                         "round": index + 1,
+                        "path": load.path,
+                        "concurrency": load.concurrency,
+                        "stagger_s": load.stagger_s,
                         "n": len(tally.latencies_s),
                         "answers": dict(tally.answers),
                         "transport_errors": tally.transport_errors,
@@ -751,17 +770,22 @@ def scenario_hang(ctx: Context, fake: FakeUpstream) -> dict[str, Any]:
     }
     with ctx.processes.running(start_service(ctx, "service-hang", settings)) as service:
         ready_s = wait_service(service, fake.url)
-        rounds = asyncio.run(
-            measure_http(
-                service.base_url,
-                args.requests,
-                args.hang_concurrency,
-                args.rounds,
-                warmup=args.hang_concurrency,
-                label="hang",
-            )
-        )
+        loads = {
+            "predict": Load(
+                PREDICT_PATH, args.requests, args.hang_concurrency, args.deadline_ms / 1000
+            ),
+            "healthz": Load(HEALTHZ_PATH, args.requests, 1),  # the floor: one at a time
+        }
+        rounds = asyncio.run(measure_http(service, loads, args.rounds, args.client, "hang"))
         command = service.command
+    in_process_requests = max(20, args.requests // 4)  # 0.3 s each: fewer than over HTTP
+    arguments = ["--url", fake.url, "--deadline-ms", str(args.deadline_ms)]
+    arguments += ["--rounds", str(args.rounds), "--requests", str(in_process_requests)]
+    arguments += ["--concurrency", str(args.hang_concurrency)]
+    per_round_s = 2 * in_process_requests * args.deadline_ms / 1000 / args.hang_concurrency
+    in_process = run_worker(
+        ctx, "hang", arguments, timeout_s=READY_TIMEOUT_S + (args.rounds + 1) * 2 * per_round_s
+    )
     return {
         "service_command": command,
         "service_settings": {ctx.env_prefix + k: v for k, v in settings.items()},
@@ -770,6 +794,7 @@ def scenario_hang(ctx: Context, fake: FakeUpstream) -> dict[str, Any]:
         "requests_per_round": args.requests,
         "ready_s": ready_s,
         "rounds": rounds,
+        "in_process": in_process,
     }
 
 
@@ -780,7 +805,7 @@ def open_breaker(service: Process) -> int:
             response = c.post(
                 PREDICT_PATH, content=BODY, headers={"content-type": "application/json"}
             )
-            if _answer(response) == "200 breaker_open":
+            if _answer(PREDICT_PATH, response.status_code, response.content) == "200 breaker_open":
                 return attempt
             if response.status_code != 200:
                 raise BenchError(f"prediction answered {response.status_code}: {response.text}")
@@ -795,21 +820,20 @@ def scenario_breaker(ctx: Context, fake: FakeUpstream) -> dict[str, Any]:
         ready_s = wait_service(service, fake.url)
         opened_after = open_breaker(service)
         print(f"breaker open after {opened_after} predictions", file=sys.stderr)
-        rounds = asyncio.run(
-            measure_http(
-                service.base_url,
-                args.fast_requests,
-                args.breaker_concurrency,
-                args.rounds,
-                warmup=min(args.fast_requests, 200),
-                label="breaker",
-            )
-        )
+        loads = {
+            name: Load(path, args.fast_requests, args.breaker_concurrency)
+            for name, path in (("predict", PREDICT_PATH), ("healthz", HEALTHZ_PATH))
+        }
+        rounds = asyncio.run(measure_http(service, loads, args.rounds, args.client, "breaker"))
         command = service.command
     in_process = run_worker(
         ctx,
         "breaker",
-        ["--url", fake.url, "--rounds", str(args.rounds), "--requests", str(args.fast_requests)],
+        [
+            *("--url", fake.url, "--rounds", str(args.rounds)),
+            *("--requests", str(args.fast_requests)),
+            *("--concurrency", str(args.breaker_concurrency)),
+        ],
         timeout_s=READY_TIMEOUT_S + 60,
     )
     return {
@@ -826,23 +850,25 @@ def scenario_breaker(ctx: Context, fake: FakeUpstream) -> dict[str, Any]:
 
 def scenario_overhead(ctx: Context, fake: FakeUpstream) -> dict[str, Any]:
     args = ctx.args
-    arguments = ["--url", fake.url, "--rounds", str(args.rounds)]
+    rounds = args.overhead_rounds
+    arguments = ["--url", fake.url, "--rounds", str(rounds)]
     arguments += ["--concurrency", str(args.concurrency), "--duration", str(args.duration)]
     arguments += ["--warmup", str(args.warmup)]
-    budget_s = READY_TIMEOUT_S + 2 * (args.warmup + args.rounds * (args.duration + 5))
+    budget_s = READY_TIMEOUT_S + 60 + 2 * (args.warmup + rounds * (args.duration + 5))
     variants: dict[str, Any] = {}
     for cost in ("model", "cached"):
         fake.behave("ok", cost)
         variants[cost] = run_worker(ctx, "overhead", arguments, timeout_s=budget_s)
         for result in variants[cost]["rounds"]:
             print(
-                f"overhead ({cost}) round {result['round']}/{args.rounds} {result['target']}: "
+                f"overhead ({cost}) round {result['round']}/{rounds} {result['target']}: "
                 f"{result['rps']:.0f} req/s, client CPU {result['cpu_us_per_request']:.0f} us/req, "
                 f"errors {result['errors']}",
                 file=sys.stderr,
             )
     return {
         "concurrency": args.concurrency,
+        "rounds": rounds,
         "duration_s": args.duration,
         "warmup_s": args.warmup,
         "variants": variants,
@@ -902,6 +928,23 @@ def _fmt_answers(answers: Counter[str]) -> str:
     return ", ".join(f"{name} x{count}" for name, count in answers.most_common())
 
 
+InProcess = dict[str, dict[str, dict[str, float]]]  # target -> p50_ms/p99_ms -> Summary
+
+
+def _in_process(rounds: list[dict[str, Any]], targets: Sequence[str]) -> InProcess:
+    """p50 and p99 summaries of the in-process helper's rounds, per target."""
+    return {
+        name: {key: _of(rounds, name, key).as_dict() for key in ("p50_ms", "p99_ms")}
+        for name in targets
+    }
+
+
+def _p50_p99(stats: InProcess, target: str, show: Callable[[float], str]) -> str:
+    """``p50 <show(median)>, p99 <show(median)>`` of one target of ``_in_process``."""
+    p50, p99 = stats[target]["p50_ms"]["median"], stats[target]["p99_ms"]["median"]
+    return f"p50 {show(p50)}, p99 {show(p99)}"
+
+
 def report(data: dict[str, Any]) -> dict[str, Any]:
     scenarios = data["scenarios"]
     headline: list[list[str]] = []
@@ -911,9 +954,11 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
 
     def latency_detail(label: str, rounds: list[dict[str, Any]], target: str) -> None:
         p99 = _of(rounds, target, "p99_ms")
+        concurrency = next(r["concurrency"] for r in rounds if r["target"] == target)
         details.append(
             [
                 label,
+                str(concurrency),
                 f"{_of(rounds, target, 'p50_ms').median:.2f}",
                 f"{p99.median:.2f}",
                 f"{p99.min:.2f}-{p99.max:.2f}",
@@ -937,12 +982,25 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
             [
                 f"1. upstream hangs: POST {PREDICT_PATH} p99 (c={hang['concurrency']})",
                 f"{p99.median:.1f} ms (p50 {p50.median:.1f})",
-                f"deadline {deadline} ms; GET {HEALTHZ_PATH} p99 {floor.median:.2f} ms",
+                f"deadline {deadline} ms; GET {HEALTHZ_PATH} p99 {floor.median:.2f} ms (c=1)",
                 f"{overshoot:+.1f} ms over the deadline",
                 f"<= deadline + {TARGET_OVERSHOOT_MS:g} ms",
                 _verdict(met),
                 f"{unexpected} of {total}",
             ]
+        )
+        inproc = hang["in_process"]["rounds"]
+        in_process_hang = _in_process(inproc, ("predict_upstream_hangs", "timeout_alone"))
+
+        def over(ms: float) -> str:
+            return f"{ms - deadline:+.1f} ms"
+
+        notes.append(
+            "1. in one process (no HTTP, same clients): PredictionService.predict over the "
+            f"hanging upstream {_p50_p99(in_process_hang, 'predict_upstream_hangs', over)} "
+            "past the deadline; asyncio.timeout around asyncio.sleep alone "
+            f"{_p50_p99(in_process_hang, 'timeout_alone', over)} "
+            f"(n={next(r['n'] for r in inproc)} per round)."
         )
         latency_detail(f"1. hang: POST {PREDICT_PATH}", rounds, "predict")
         latency_detail(f"1. hang: GET {HEALTHZ_PATH}", rounds, "healthz")
@@ -954,6 +1012,7 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
             "overshoot_p99_ms": overshoot,
             "answers": dict(answers),
             "unexpected_answers": unexpected,
+            "in_process": in_process_hang,
             "target": {"overshoot_ms_at_most": TARGET_OVERSHOOT_MS, "met": met},
         }
 
@@ -980,22 +1039,20 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
         )
         latency_detail(f"2. breaker open: POST {PREDICT_PATH}", rounds, "predict")
         latency_detail(f"2. breaker open: GET {HEALTHZ_PATH}", rounds, "healthz")
-        inproc = breaker["in_process"]["rounds"]
-        in_process = {
-            name: {
-                "p50_us": _of(inproc, name, "p50_us").as_dict(),
-                "p99_us": _of(inproc, name, "p99_us").as_dict(),
-            }
-            for name in ("predict_breaker_open", "fallback_alone")
-        }
+        in_process = _in_process(
+            breaker["in_process"]["rounds"], ("predict_breaker_open", "fallback_alone")
+        )
+
+        def us(ms: float) -> str:
+            return f"{ms * 1000:.0f} us"
+
         notes.append(
             "2. in one process (no HTTP): PredictionService.predict with the breaker open "
-            f"p50 {in_process['predict_breaker_open']['p50_us']['median']:.0f} us, "
-            f"p99 {in_process['predict_breaker_open']['p99_us']['median']:.0f} us; "
-            f"the fallback alone p50 {in_process['fallback_alone']['p50_us']['median']:.0f} us, "
-            f"p99 {in_process['fallback_alone']['p99_us']['median']:.0f} us "
-            f"(breaker opened after {breaker['in_process']['opened_after']} predictions; "
-            f"over HTTP after {breaker['opened_after']})."
+            f"{_p50_p99(in_process, 'predict_breaker_open', us)}; "
+            f"the fallback alone {_p50_p99(in_process, 'fallback_alone', us)} "
+            "(the breaker opened after "
+            f"{breaker['in_process']['opened_after']} predictions; over HTTP after "
+            f"{breaker['opened_after']})."
         )
         summary["breaker"] = {
             "predict_p50_ms": p50.as_dict(),
@@ -1024,6 +1081,14 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
             }
             rps_ratio = ratio(rps["resilient"].median, rps["raw"].median)
             cpu_ratio = ratio(cpu["resilient"].median, cpu["raw"].median)
+            by_round = {(r["round"], r["target"]): r for r in rounds}
+            paired = Summary.of(
+                [
+                    by_round[(index, "resilient")]["rps"] / by_round[(index, "raw")]["rps"]
+                    for index in sorted({r["round"] for r in rounds})
+                    if by_round[(index, "raw")]["rps"]
+                ]
+            )
             met = rps_ratio is not None and rps_ratio >= TARGET_OVERHEAD_RATIO
             headline.append(
                 [
@@ -1053,7 +1118,7 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
                 [
                     f"{labels[cost]}: ratio resilient/raw",
                     fmt_ratio(rps_ratio),
-                    "",
+                    f"paired {paired.median:.2f}x ({paired.min:.2f}-{paired.max:.2f})",
                     fmt_ratio(cpu_ratio),
                     "",
                     "",
@@ -1065,29 +1130,44 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
                 "cpu_us_per_request": {name: s.as_dict() for name, s in cpu.items()},
                 "ratio_rps_resilient_over_raw": rps_ratio,
                 "ratio_cpu_resilient_over_raw": cpu_ratio,
+                "ratio_rps_paired_per_round": paired.as_dict(),
+                "layers_without_io_us": variant["layers_without_io"],
                 "errors": errors,
                 "target": {"ratio_at_least": TARGET_OVERHEAD_RATIO, "met": met},
             }
 
-    options = data["options"]
-    print(
-        f"\n### Resilience with a remote model: {options['rounds']} alternating rounds, "
-        "medians over rounds\n"
-    )
-    headers = ["figure", "measured", "baseline, same run", "difference", "target", "", "off"]
-    print(markdown_table(headers, headline))
-    if details:
-        print("\n#### Latency at the client (httpx over loopback), medians over rounds\n")
-        print(
-            markdown_table(
-                ["scenario: request", "p50 ms", "p99 ms", "p99 range", "max ms", "n", "answers"],
-                details,
-            )
+    if "overhead" in scenarios:
+        variants = scenarios["overhead"]["variants"]
+        layers = [variant["layers_without_io"] for variant in variants.values()]
+        raw_cpu = [summary["overhead"][cost]["cpu_us_per_request"]["raw"] for cost in variants]
+        notes.append(
+            "3. the resilience layers alone (deadline, breaker, retries, outcome around an "
+            "instant model, no I/O) cost "
+            + " / ".join(f"{layer['layers_us']:.0f} us" for layer in layers)
+            + " of CPU per call (model / cached run), against "
+            + " / ".join(f"{cpu['median']:.0f} us" for cpu in raw_cpu)
+            + " of client CPU per request of the raw path; each call leaves "
+            + " / ".join(f"{layer['cycle_garbage_per_call']:.0f}" for layer in layers)
+            + " objects in reference cycles, which only the cyclic GC frees."
         )
+
+    options = data["options"]
+    rounds_note = f"{options['rounds']} alternating rounds"
+    if "overhead" in scenarios:
+        rounds_note += f" (3.: {options['overhead_rounds']})"
+    print(f"\n### Resilience with a remote model: {rounds_note}, medians over rounds\n")
+    headers = ["figure", "measured", "baseline, same run", "difference", "target", "verdict"]
+    print(markdown_table([*headers, "unexpected"], headline))
+    if details:
+        client = "httpx" if options["client"] == "httpx" else "a minimal keep-alive client"
+        print(f"\n#### Latency at the client ({client}, loopback), medians over rounds\n")
+        headers = ["scenario: request", "clients", "p50 ms", "p99 ms", "p99 range", "max ms"]
+        print(markdown_table([*headers, "n", "answers"], details))
     if overhead_rows:
         print(
             f"\n#### Healthy upstream, in one process: {options['concurrency']} tasks x "
-            f"{options['duration']:g} s per round (+{options['warmup']:g} s warm-up)\n"
+            f"{options['duration']:g} s per round, {options['overhead_rounds']} rounds per path "
+            f"(+{options['warmup']:g} s warm-up)\n"
         )
         headers = ["upstream / path", "req/s", "range", "client CPU us/req", "p50 ms", "p99 ms"]
         print(markdown_table([*headers, "errors"], overhead_rows))
@@ -1096,8 +1176,11 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
         print(note)
     print(
         "Latencies of 1. and 2. are measured at the client, over loopback, and include the "
-        "client's own cost; the service does not expose its time per request. "
-        "'off' counts answers other than 200 with the expected fallback_reason."
+        "client's own cost; the service does not expose its time per request. In 1. the "
+        "clients start staggered over one deadline, so requests arrive spread out, not in "
+        "bursts. "
+        "'unexpected': answers other than 200 with the expected fallback_reason (1., 2.), "
+        "requests that failed or fell back (3.)."
     )
     print(data["bytecode_note"])
     return {"summary": summary}
@@ -1118,16 +1201,19 @@ def _scenarios(value: str) -> list[str]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--project", type=Path, help="Use this generated project (default: new).")
-    parser.add_argument(
-        "--retrain", action="store_true", help="Train even if --project has a model."
-    )
+    add_project_arguments(parser)
     parser.add_argument("--rounds", type=int, default=3, help="Rounds per figure (default 3).")
     parser.add_argument(
         "--scenarios",
         type=_scenarios,
         default=list(SCENARIOS),
         help=f"Comma-separated subset of {','.join(SCENARIOS)} (default: all).",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="HTTP client of 1. and 2.: a minimal keep-alive client (default) or httpx.",
     )
     group = parser.add_argument_group("1. upstream hangs")
     group.add_argument("--deadline-ms", type=int, default=300, help="Service deadline (300).")
@@ -1142,17 +1228,18 @@ def parse_args() -> argparse.Namespace:
     )
     group = parser.add_argument_group("3. overhead on a healthy upstream")
     group.add_argument("--concurrency", type=int, default=8, help="Asyncio tasks (default 8).")
-    group.add_argument("--duration", type=float, default=5, help="Seconds per round (5).")
+    group.add_argument(
+        "--overhead-rounds", type=int, default=8, help="Rounds per path (8; short, many)."
+    )
+    group.add_argument("--duration", type=float, default=2, help="Seconds per round (2).")
     group.add_argument("--warmup", type=float, default=1, help="Seconds of warm-up per path (1).")
     parser.add_argument("--keep", action="store_true", help="Keep the generated project and logs.")
-    parser.add_argument(
-        "--keep-dont-write-bytecode",
-        action="store_true",
-        help="Pass PYTHONDONTWRITEBYTECODE on to the generated project (default: drop it).",
-    )
+    add_keep_dont_write_bytecode(parser)
     args = parser.parse_args()
-    if not 1 <= args.rounds <= 50 or not 0 < args.duration <= 600 or args.warmup < 0:
-        parser.error("need 1 <= --rounds <= 50, 0 < --duration <= 600, --warmup >= 0")
+    if not (1 <= args.rounds <= 50 and 1 <= args.overhead_rounds <= 50):
+        parser.error("need 1 <= --rounds, --overhead-rounds <= 50")
+    if not 0 < args.duration <= 600 or args.warmup < 0:
+        parser.error("need 0 < --duration <= 600, --warmup >= 0")
     if not 10 <= args.deadline_ms <= 10_000:
         parser.error("need 10 <= --deadline-ms <= 10000")
     if not (1 <= args.requests <= 100_000 and 1 <= args.fast_requests <= 100_000):
@@ -1171,26 +1258,7 @@ def main() -> int:
         return worker_main(sys.argv[2:])
     args = parse_args()
     require_tool("uv")
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    processes = Processes()
-    scratch = Path(tempfile.mkdtemp(prefix="bench-resilience-"))
-    try:
-        data = benchmark(args, scratch, processes)
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping every process started", file=sys.stderr)
-        return 130
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    finally:
-        processes.stop_all()
-        if args.keep:
-            print(f"kept {scratch}", file=sys.stderr)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
-    summary = report(data)
-    print(f"\nresults: {write_results('bench_resilience', {**data, **summary})}")
-    return 0
+    return run_main("bench_resilience", args, benchmark, report)
 
 
 if __name__ == "__main__":

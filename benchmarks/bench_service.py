@@ -20,52 +20,43 @@ Run: uv run python benchmarks/bench_service.py [--rounds 3 --duration 10 --warmu
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
 import yaml
 from _common import (
     BENCH_DIR,
-    REPO_ROOT,
+    FEATURES,
+    HOST,
+    PREDICT_PATH,
+    BenchError,
+    Process,
+    Processes,
     Summary,
+    add_keep_dont_write_bytecode,
+    add_project_arguments,
     bytecode_note,
     child_env,
     fmt_ratio,
+    free_port,
+    generate_project,
     markdown_table,
     ratio,
     require_tool,
-    write_results,
+    run_checked,
+    run_main,
 )
 
-HOST = "127.0.0.1"
-PREDICT_PATH = "/v1/predict"
-FEATURES = {
-    "tenure_months": 8,
-    "monthly_charges": 89.5,
-    "support_tickets_90d": 3,
-    "contract_type": "month_to_month",
-    "payment_method": "invoice",
-}
 BODY = json.dumps({"features": FEATURES}, separators=(",", ":"))
 READY_TIMEOUT_S = 120.0
-STOP_TIMEOUT_S = 15.0
-SETUP_TIMEOUT_S = 900
 _VERSION = re.compile(r"^v(\d+)$")
 
 # Prints the keyword arguments the CLI's `serve` passes to uvicorn.run, without serving.
@@ -99,35 +90,9 @@ end
 """
 
 
-class BenchError(RuntimeError):
-    pass
-
-
 # ----------------------------------------------------------------------------------------
 # The generated project
 # ----------------------------------------------------------------------------------------
-
-
-def run_checked(command: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
-    """Run a setup command; its output, or BenchError with the tail of it."""
-    shown = [*command[: command.index("-c") + 1], "..."] if "-c" in command else command
-    print(f"$ {' '.join(shown)}", file=sys.stderr)
-    try:
-        completed = subprocess.run(
-            command,
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=SETUP_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        raise BenchError(f"{what} timed out after {SETUP_TIMEOUT_S} s") from error
-    if completed.returncode != 0:
-        tail = "\n".join((completed.stdout + completed.stderr).splitlines()[-30:])
-        raise BenchError(f"{what} failed with exit code {completed.returncode}:\n{tail}")
-    return completed.stdout
 
 
 def newest_model(project: Path) -> Path | None:
@@ -191,40 +156,12 @@ def uvicorn_flags(kwargs: dict[str, Any], port: int) -> list[str]:
 # ----------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    name: str
-    command: list[str]
-    cwd: Path
-    env: dict[str, str]
-    log: Path
-    port: int
-    process: subprocess.Popen[bytes] | None = None
-    started_at: float = 0.0
+class Server(Process):
+    """A server under test: ``Process`` with ``port`` set, answering ``POST /v1/predict``."""
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}{PREDICT_PATH}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as output:
-            self.started_at = time.perf_counter()
-            # Own process group, so stop() reaches uv *and* the python process it runs.
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=self.cwd,
-                env=self.env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        return f"{self.base_url}{PREDICT_PATH}"
 
     def wait_ready(self) -> tuple[float, dict[str, Any]]:
         """Seconds from start to the first successful prediction, and that prediction."""
@@ -252,48 +189,6 @@ class Server:
                     )
                 time.sleep(0.1)
         raise BenchError(f"{self.name} was not ready within {READY_TIMEOUT_S} s")
-
-    def stop(self) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_TIMEOUT_S)
-        # uv may exit before the python process it ran; make sure the group is gone.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
-
-
-@dataclass
-class Servers:
-    """Every server started, so they all get stopped whatever happens."""
-
-    started: list[Server] = field(default_factory=list)
-
-    @contextlib.contextmanager
-    def running(self, server: Server) -> Iterator[Server]:
-        self.started.append(server)
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
-
-    def stop_all(self) -> None:
-        for server in self.started:
-            server.stop()
 
 
 # ----------------------------------------------------------------------------------------
@@ -380,10 +275,7 @@ def choose_load_tool(requested: str) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--project", type=Path, help="Use this generated project (default: new).")
-    parser.add_argument(
-        "--retrain", action="store_true", help="Train even if --project has a model."
-    )
+    add_project_arguments(parser)
     parser.add_argument("--rounds", type=int, default=3, help="Rounds per target (default 3).")
     parser.add_argument("--duration", type=float, default=10, help="Seconds measured per round.")
     parser.add_argument("--warmup", type=float, default=3, help="Seconds of load before each.")
@@ -396,31 +288,13 @@ def parse_args() -> argparse.Namespace:
         help="auto: wrk when on PATH, else the Python load generator.",
     )
     parser.add_argument("--keep", action="store_true", help="Keep the generated project.")
-    parser.add_argument(
-        "--keep-dont-write-bytecode",
-        action="store_true",
-        help="Pass PYTHONDONTWRITEBYTECODE on to the generated project (default: drop it).",
-    )
+    add_keep_dont_write_bytecode(parser)
     args = parser.parse_args()
     if not 1 <= args.rounds <= 50 or not 0 < args.duration <= 600 or args.warmup < 0:
         parser.error("need 1 <= --rounds <= 50, 0 < --duration <= 600, --warmup >= 0")
     if args.connections < args.threads or args.threads < 1:
         parser.error("need --connections >= --threads >= 1")
     return args
-
-
-def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
-def generate(destination: Path) -> Path:
-    from copier import run_copy
-
-    print(f"generating the project into {destination}", file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # DirtyLocalWarning while the template has edits
-        run_copy(str(REPO_ROOT), destination, defaults=True, vcs_ref="HEAD", quiet=True)
-    return destination
 
 
 def build_servers(project: Project, scratch: Path, env: dict[str, str]) -> dict[str, Server]:
@@ -434,12 +308,12 @@ def build_servers(project: Project, scratch: Path, env: dict[str, str]) -> dict[
             command = ["uv", "run", "--no-sync", "python", "-m", "uvicorn", "bare_app:app"]
             command += ["--app-dir", str(BENCH_DIR), *uvicorn_flags(project.uvicorn_kwargs, port)]
             server_env = {**env, "BENCH_MODEL_PATH": str(project.model_dir / "model.joblib")}
-        return Server(name, command, project.path, server_env, scratch / f"{name}.log", port)
+        return Server(name, command, project.path, server_env, scratch / f"{name}.log", port=port)
 
     return {"ours": server("ours"), "bare": server("bare")}
 
 
-def benchmark(args: argparse.Namespace, scratch: Path, servers: Servers) -> dict[str, Any]:
+def benchmark(args: argparse.Namespace, scratch: Path, processes: Processes) -> dict[str, Any]:
     tool = choose_load_tool(args.loadgen)
     script = None
     if tool == "wrk":
@@ -449,7 +323,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, servers: Servers) -> dict
 
     env = child_env(keep_dont_write_bytecode=args.keep_dont_write_bytecode)
     project_path: Path = (
-        args.project.resolve() if args.project else generate(scratch / "my-ai-service")
+        args.project.resolve() if args.project else generate_project(scratch / "my-ai-service")
     )
     project = prepare_project(project_path, args.retrain or args.project is None, env)
     print(f"model {project.model_dir}, uvicorn {project.uvicorn_kwargs}", file=sys.stderr)
@@ -463,7 +337,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, servers: Servers) -> dict
         for name in order:
             server = build_servers(project, scratch, env)[name]
             commands[name] = server.command
-            with servers.running(server):
+            with processes.running(server):
                 ready_s, answer = server.wait_ready()
                 answers[name] = answer
                 if args.warmup > 0:
@@ -560,26 +434,7 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
 def main() -> int:
     args = parse_args()
     require_tool("uv")
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    servers = Servers()
-    scratch = Path(tempfile.mkdtemp(prefix="bench-service-"))
-    try:
-        data = benchmark(args, scratch, servers)
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping servers", file=sys.stderr)
-        return 130
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    finally:
-        servers.stop_all()
-        if args.keep:
-            print(f"kept {scratch}", file=sys.stderr)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
-    summary = report(data)
-    print(f"\nresults: {write_results('bench_service', {**data, **summary})}")
-    return 0
+    return run_main("bench_service", args, benchmark, report)
 
 
 if __name__ == "__main__":

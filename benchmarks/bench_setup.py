@@ -27,9 +27,12 @@ from typing import Any
 from _common import (
     REPO_ROOT,
     Summary,
+    add_keep_dont_write_bytecode,
+    add_run_counts,
     bytecode_note,
     child_env,
     markdown_table,
+    parse_run_counts,
     ratio,
     require_tool,
     write_results,
@@ -100,9 +103,11 @@ def one_run(template: Path, scratch: Path, env: dict[str, str]) -> dict[str, Any
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="Timed runs (default 3).")
-    parser.add_argument(
-        "--warmup", type=int, default=1, help="Untimed runs first, to warm the uv cache (1)."
+    add_run_counts(
+        parser,
+        runs=3,
+        runs_help="Timed runs (default 3).",
+        warmup_help="Untimed runs first, to warm the uv cache (1).",
     )
     parser.add_argument(
         "--offline",
@@ -110,15 +115,8 @@ def parse_args() -> argparse.Namespace:
         help="Set UV_OFFLINE=1: resolve and install from the uv cache only (less network noise).",
     )
     parser.add_argument("--template", type=Path, default=REPO_ROOT, help="Template to generate.")
-    parser.add_argument(
-        "--keep-dont-write-bytecode",
-        action="store_true",
-        help="Pass PYTHONDONTWRITEBYTECODE on to the generated project (default: drop it).",
-    )
-    args = parser.parse_args()
-    if args.runs < 1 or args.warmup < 0:
-        parser.error("--runs must be >= 1 and --warmup >= 0")
-    return args
+    add_keep_dont_write_bytecode(parser)
+    return parse_run_counts(parser)
 
 
 def main() -> int:
