@@ -120,10 +120,3 @@ def test_minimum_copier_version_is_the_one_tested() -> None:
     assert Version(QUESTIONS["_min_copier_version"]) <= Version(
         importlib.metadata.version("copier")
     )
-
-
-def test_a_secondary_model_needs_the_model_in_process(tmp_path: Path) -> None:
-    answers = {"serving": "inference_server", "fallback": "secondary"}
-
-    with pytest.raises(ValueError, match='needs serving "in_process"'):
-        generate(tmp_path / "project", answers)

@@ -34,7 +34,12 @@ BUILD_COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "non-default": NON_DEFAULT_ANSWERS,
     "py3.12-secondary": {"python_version": "3.12", "license": "MIT", "fallback": "secondary"},
-    "static": {"fallback": "static", "license": "BSD-3-Clause", "confidence_threshold": 0.9},
+    "remote-static": {
+        "serving": "inference_server",
+        "fallback": "static",
+        "license": "BSD-3-Clause",
+    },
+    "remote-secondary": {"serving": "inference_server", "fallback": "secondary"},
 }
 EXAMPLE_REQUEST = {
     "features": {

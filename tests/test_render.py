@@ -39,9 +39,7 @@ COMBINATIONS = [
         **(LONG_NAMES if index % 2 else {}),
     }
     for index, (serving, fallback) in enumerate(
-        (serving, fallback)
-        for serving, fallback in itertools.product(_choices("serving"), _choices("fallback"))
-        if not (fallback == "secondary" and serving != "in_process")
+        itertools.product(_choices("serving"), _choices("fallback"))
     )
 ]
 
@@ -139,19 +137,25 @@ def test_only_the_chosen_fallback_is_generated(rendered: tuple[Path, dict[str, A
     root, answers = rendered
     package = root / "src" / answers["package_name"]
     fallback_code = (package / "resilience" / "fallback.py").read_text()
+    remote = answers["serving"] != "in_process"
+    chosen = answers["fallback"] + (
+        "-remote" if answers["fallback"] == "secondary" and remote else ""
+    )
     classes = {
         "rules": "class RulesFallback",
         "static": "class StaticFallback",
         "abstain": "class AbstainFallback",
         "secondary": "class SecondaryModelFallback",
+        "secondary-remote": "class SecondaryRemoteFallback",
     }
 
-    assert (package / "rules.py").exists() == (answers["fallback"] == "rules")
+    assert (package / "rules.py").exists() == (chosen == "rules")
     for fallback, definition in classes.items():
-        assert (definition in fallback_code) == (fallback == answers["fallback"]), fallback
+        assert (definition in fallback_code) == (fallback == chosen), fallback
     settings = (package / "settings.py").read_text()
-    assert ("fallback_label" in settings) == (answers["fallback"] == "static")
-    assert ("fallback_model_version" in settings) == (answers["fallback"] == "secondary")
+    assert ("fallback_label" in settings) == (chosen == "static")
+    assert ("fallback_model_version" in settings) == (chosen == "secondary")
+    assert ("fallback_inference_model" in settings) == (chosen == "secondary-remote")
 
 
 def test_no_template_syntax_is_left_behind(rendered: tuple[Path, dict[str, Any]]) -> None:

@@ -47,6 +47,10 @@ class FallbackResponder(Protocol):
         """Prepare to answer; called once at start-up, after the model's own start."""
         ...
 
+    async def close(self) -> None:
+        """Release what ``start`` acquired; called once at shutdown."""
+        ...
+
     async def respond(self, features: Features) -> Outcome:
         """Answer for ``features``; raise ``ModelUnavailableError`` when impossible."""
         ...
