@@ -92,22 +92,21 @@ def background() -> Iterator[list[subprocess.Popen[bytes]]]:
                 process.wait()
 
 
-def _wait_for_prediction(
-    base_url: str, process: subprocess.Popen[bytes], probe: str = "/readyz"
-) -> dict[str, Any]:
+def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], probe: str) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the service stopped before it served a prediction"
+        assert process.poll() is None, "the service stopped before it came up"
         try:
             if httpx.get(f"{base_url}{probe}", timeout=2).status_code == 200:
-                response = httpx.post(f"{base_url}/v1/predict", json=EXAMPLE_REQUEST, timeout=5)
-                assert response.status_code == 200, response.text
-                body: dict[str, Any] = response.json()
-                return body
+                return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise AssertionError("the service did not become ready within 120 s")
+    raise AssertionError(f"{probe} did not answer 200 within 120 s")
+
+
+def _predict(base_url: str) -> httpx.Response:
+    return httpx.post(f"{base_url}/v1/predict", json=EXAMPLE_REQUEST, timeout=10)
 
 
 @pytest.mark.parametrize("answers", BUILD_COMBINATIONS.values(), ids=BUILD_COMBINATIONS.keys())
@@ -150,16 +149,24 @@ def test_generated_project_passes_its_own_checks(
     background.append(serve)
     base_url = f"http://127.0.0.1:{port}"
     if answers.get("serving", "in_process") == "in_process":
-        prediction = _wait_for_prediction(base_url, serve)
-        assert prediction["model_version"] == "v1"
-        assert 0 <= prediction["confidence"] <= 1
+        _wait_until_up(base_url, serve, "/readyz")
+        response = _predict(base_url)
+        assert response.status_code == 200, response.text
+        assert response.json()["model_version"] == "v1"
+        assert 0 <= response.json()["confidence"] <= 1
     else:
-        # No inference server runs here: the service is live, not ready, and the fallback
+        # No inference server runs here: the service is live and not ready, and the fallback
         # answers, which is what production sees while the model server is down.
-        prediction = _wait_for_prediction(base_url, serve, probe="/healthz")
+        _wait_until_up(base_url, serve, "/healthz")
         assert httpx.get(f"{base_url}/readyz", timeout=5).status_code == 503
-        assert prediction["fallback"] is True
-        assert prediction["fallback_reason"] == "upstream_error"
+        response = _predict(base_url)
+        if answers.get("fallback") == "secondary":  # no secondary model configured either
+            assert response.status_code == 503, response.text
+            assert "FALLBACK_INFERENCE_MODEL" in response.json()["error"]["message"]
+        else:
+            assert response.status_code == 200, response.text
+            assert response.json()["fallback"] is True
+            assert response.json()["fallback_reason"] == "upstream_error"
 
 
 def test_readme_quick_start_serves_predictions(
@@ -186,5 +193,7 @@ def test_readme_quick_start_serves_predictions(
         start_new_session=True,
     )
     background.append(process)
-    prediction = _wait_for_prediction(f"http://127.0.0.1:{port}", process)
-    assert prediction["model_version"] == "v1"
+    _wait_until_up(f"http://127.0.0.1:{port}", process, "/readyz")
+    response = _predict(f"http://127.0.0.1:{port}")
+    assert response.status_code == 200, response.text
+    assert response.json()["model_version"] == "v1"
