@@ -77,7 +77,7 @@ class PredictionService:
         deadline = loop.time() + self.timeout_s
         model_budget_s = self.timeout_s * (1 - self.fallback.deadline_share)
         try:
-            async with asyncio.timeout_at(loop.time() + model_budget_s):
+            async with asyncio.timeout(model_budget_s):
                 prediction = await self.model.predict(features)
         except TimeoutError:
             reason, detail = FallbackReason.DEADLINE_EXCEEDED, f"over {model_budget_s:.3f} s"
