@@ -13,8 +13,11 @@ import copier
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
-#: Answers that differ from the defaults in every question that has a free value.
+#: Answers that differ from the defaults in every question that has a free value. Questions
+#: asked only for other answers (``when``) are ignored by a copy with these answers together;
+#: tests that need them put them in context.
 NON_DEFAULT_ANSWERS: dict[str, Any] = {
+    "task": "generation",
     "project_name": "Card Fraud Scoring",
     # The longest slug and package name the validators allow, to catch long rendered lines.
     "project_slug": "fraud-score-service-card-payment",
@@ -28,8 +31,80 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "expected_rps": 400,
     "request_timeout_ms": 400,
     "confidence_threshold": 0.75,
-    "serving": "inference_server",
+    "serving": "api_provider",
+    "inference_protocol": "openai",
+    "provider": "anthropic",
+    "platform": "vertex_ai",
     "fallback": "abstain",
+}
+
+#: Every serving strategy the template generates: each (task, serving, protocol/provider/
+#: platform) that makes sense.
+STRATEGIES: dict[str, dict[str, str]] = {
+    "classification-in_process": {"task": "classification", "serving": "in_process"},
+    "classification-kserve_v2": {
+        "task": "classification",
+        "serving": "inference_server",
+        "inference_protocol": "kserve_v2",
+    },
+    "classification-openai_server": {
+        "task": "classification",
+        "serving": "inference_server",
+        "inference_protocol": "openai",
+    },
+    "classification-openai": {"task": "classification", "serving": "api_provider"},
+    "classification-anthropic": {
+        "task": "classification",
+        "serving": "api_provider",
+        "provider": "anthropic",
+    },
+    "classification-sagemaker": {"task": "classification", "serving": "managed_endpoint"},
+    "classification-vertex_ai": {
+        "task": "classification",
+        "serving": "managed_endpoint",
+        "platform": "vertex_ai",
+    },
+    "classification-azure_ml": {
+        "task": "classification",
+        "serving": "managed_endpoint",
+        "platform": "azure_ml",
+    },
+    "generation-openai_server": {"task": "generation", "serving": "inference_server"},
+    "generation-openai": {"task": "generation", "serving": "api_provider"},
+    "generation-anthropic": {
+        "task": "generation",
+        "serving": "api_provider",
+        "provider": "anthropic",
+    },
+    "generation-sagemaker": {"task": "generation", "serving": "managed_endpoint"},
+    "generation-vertex_ai": {
+        "task": "generation",
+        "serving": "managed_endpoint",
+        "platform": "vertex_ai",
+    },
+    "generation-azure_ml": {
+        "task": "generation",
+        "serving": "managed_endpoint",
+        "platform": "azure_ml",
+    },
+}
+
+#: The adapter module each strategy generates, in src/<package>/serving/.
+ADAPTER_MODULES = {
+    "classification-in_process": "in_process",
+    "classification-kserve_v2": "kserve_v2",
+    "classification-openai_server": "openai_chat",
+    "classification-openai": "openai_chat",
+    "classification-anthropic": "anthropic_messages",
+    "classification-sagemaker": "sagemaker",
+    "classification-vertex_ai": "vertex_ai",
+    "classification-azure_ml": "azure_ml",
+    "generation-openai_server": "openai_chat",
+    "generation-openai": "openai_chat",
+    "generation-anthropic": "anthropic_messages",
+    "generation-sagemaker": "sagemaker",
+    "generation-vertex_ai": "vertex_ai",
+    "generation-azure_ml": "azure_ml",
 }
 
 

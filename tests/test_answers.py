@@ -45,16 +45,29 @@ def test_every_asked_question_is_covered_by_the_non_default_answers() -> None:
     assert set(NON_DEFAULT_ANSWERS) == set(ASKED)
 
 
+#: Questions asked only for some answers, with the answers that make them asked.
+CONTEXT: dict[str, dict[str, Any]] = {
+    "inference_protocol": {"serving": "inference_server"},
+    "provider": {"serving": "api_provider"},
+    "platform": {"serving": "managed_endpoint"},
+    # Keep the other derived default fixed.
+    "latency_slo_ms": {"request_timeout_ms": 1000},
+}
+
+
 @pytest.mark.parametrize("key", ASKED)
 def test_each_answer_changes_the_output(
     key: str, default_snapshot: dict[str, str], tmp_path: Path
 ) -> None:
-    data = {key: NON_DEFAULT_ANSWERS[key]}
-    if key == "latency_slo_ms":
-        data["request_timeout_ms"] = 1000  # keep the other derived default fixed
-    changed = _snapshot(generate(tmp_path / "project", data))
+    context = CONTEXT.get(key, {})
+    baseline = (
+        _snapshot(generate(tmp_path / "baseline", context))
+        if "serving" in context
+        else default_snapshot
+    )
+    changed = _snapshot(generate(tmp_path / "project", {**context, key: NON_DEFAULT_ANSWERS[key]}))
 
-    assert changed != default_snapshot, f"answering {key} differently changed nothing"
+    assert changed != baseline, f"answering {key} differently changed nothing"
 
 
 INVALID_ANSWERS = [
@@ -82,6 +95,15 @@ INVALID_ANSWERS = [
     ("confidence_threshold", -0.1, "at least 0 and below 1"),
 ]
 
+#: Pairs of answers that make no sense together, refused with the reason and a way out.
+NONSENSE = [
+    ({"task": "generation", "serving": "in_process"}, "choose inference_server, api_provider"),
+    (
+        {"task": "generation", "serving": "inference_server", "inference_protocol": "kserve_v2"},
+        "choose openai",
+    ),
+]
+
 
 @pytest.mark.parametrize(
     ("key", "value", "message"),
@@ -97,17 +119,45 @@ def test_invalid_answers_are_refused_with_a_message(
 
 
 @pytest.mark.parametrize(
+    ("data", "message"), NONSENSE, ids=["generation-in-process", "kserve-text"]
+)
+def test_combinations_that_make_no_sense_are_refused(
+    data: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        generate(tmp_path / "project", data)
+    assert not (tmp_path / "project" / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize(
     ("key", "value"),
     [
         ("license", "GPL-3.0"),
         ("python_version", "3.9"),
         ("fallback", "retry"),
-        ("serving", "api_provider"),
+        ("task", "ranking"),
+        ("serving", "edge_device"),
+        ("inference_protocol", "grpc"),
+        ("provider", "cohere"),
+        ("platform", "gke"),
     ],
 )
 def test_answers_outside_the_choices_are_refused(key: str, value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Invalid choice"):
-        generate(tmp_path / "project", {key: value})
+        generate(tmp_path / "project", {**CONTEXT.get(key, {}), key: value})
+
+
+def test_every_sensible_task_and_serving_pair_works_with_defaults(tmp_path: Path) -> None:
+    """Sub-question defaults follow the task: generation on a server speaks OpenAI's protocol."""
+    for task in ("classification", "generation"):
+        for serving in ("inference_server", "api_provider", "managed_endpoint"):
+            root = generate(tmp_path / f"{task}-{serving}", {"task": task, "serving": serving})
+            answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+            assert answers["task"] == task
+    server = yaml.safe_load(
+        (tmp_path / "generation-inference_server" / ".copier-answers.yml").read_text()
+    )
+    assert server["inference_protocol"] == "openai"
 
 
 def test_a_copy_needs_no_trust() -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from .helpers import (
     NON_DEFAULT_ANSWERS,
+    STRATEGIES,
     TEMPLATE_ROOT,
     find_python,
     generate,
@@ -28,27 +29,38 @@ from .helpers import (
 
 pytestmark = pytest.mark.build
 
-#: The default answers, one project that differs in every answer (longest names too), and
-#: enough others that every Python version, serving strategy and fallback is built at least once.
+#: The whole life of a project (setup, hooks, lint, tests, fmt, train, serve) for the default
+#: answers, one project that differs in every answer (longest names too) and one more Python.
 BUILD_COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "non-default": NON_DEFAULT_ANSWERS,
     "py3.12-secondary": {"python_version": "3.12", "license": "MIT", "fallback": "secondary"},
-    "remote-static": {
-        "serving": "inference_server",
-        "fallback": "static",
-        "license": "BSD-3-Clause",
-    },
-    "remote-secondary": {"serving": "inference_server", "fallback": "secondary"},
 }
-EXAMPLE_REQUEST = {
-    "features": {
-        "tenure_months": 8,
-        "monthly_charges": 89.5,
-        "support_tickets_90d": 3,
-        "contract_type": "month_to_month",
-        "payment_method": "invoice",
+#: Every other serving strategy is built, linted, type-checked and tested; fallbacks rotate so
+#: that each task builds with each of them.
+FALLBACKS = ("static", "secondary", "rules", "abstain")
+STRATEGY_BUILDS: dict[str, dict[str, Any]] = {
+    f"{strategy}-{FALLBACKS[index % len(FALLBACKS)]}": {
+        **answers,
+        "fallback": FALLBACKS[index % len(FALLBACKS)],
     }
+    for index, (strategy, answers) in enumerate(
+        (key, value)
+        for key, value in STRATEGIES.items()
+        if key not in {"classification-in_process", "generation-anthropic"}
+    )
+}
+EXAMPLE_REQUESTS = {
+    "classification": {
+        "features": {
+            "tenure_months": 8,
+            "monthly_charges": 89.5,
+            "support_tickets_90d": 3,
+            "contract_type": "month_to_month",
+            "payment_method": "invoice",
+        }
+    },
+    "generation": {"prompt": {"text": "I was charged twice. Please refund the second charge."}},
 }
 
 
@@ -105,8 +117,8 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], probe: str) 
     raise AssertionError(f"{probe} did not answer 200 within 120 s")
 
 
-def _predict(base_url: str) -> httpx.Response:
-    return httpx.post(f"{base_url}/v1/predict", json=EXAMPLE_REQUEST, timeout=10)
+def _predict(base_url: str, task: str = "classification") -> httpx.Response:
+    return httpx.post(f"{base_url}/v1/predict", json=EXAMPLE_REQUESTS[task], timeout=10)
 
 
 @pytest.mark.parametrize("answers", BUILD_COMBINATIONS.values(), ids=BUILD_COMBINATIONS.keys())
@@ -119,9 +131,11 @@ def test_generated_project_passes_its_own_checks(
     env = _build_env(answers.get("python_version", "3.11"), cache_root)
     root = generate(tmp_path / "project", answers)
     git_init(root)
+    task = answers.get("task", "classification")
 
     listed = run(["make", "help"], root, env).stdout
-    for target in ("setup", "train", "serve", "test", "lint", "fmt"):
+    targets = ("setup", "train", "serve", "test", "lint", "fmt")
+    for target in targets if task == "classification" else set(targets) - {"train"}:
         assert re.search(rf"^  {target} +\S", listed, re.MULTILINE), f"make help omits {target}"
 
     run(["make", "setup"], root, env)
@@ -136,7 +150,8 @@ def test_generated_project_passes_its_own_checks(
     status = run(["git", "status", "--porcelain"], root).stdout
     assert status == "", f"`make fmt` changed a freshly generated project:\n{status}"
 
-    run(["make", "train"], root, env)
+    if task == "classification":
+        run(["make", "train"], root, env)
     port = _free_port()
     serve = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],
@@ -150,23 +165,36 @@ def test_generated_project_passes_its_own_checks(
     base_url = f"http://127.0.0.1:{port}"
     if answers.get("serving", "in_process") == "in_process":
         _wait_until_up(base_url, serve, "/readyz")
-        response = _predict(base_url)
+        response = _predict(base_url, task)
         assert response.status_code == 200, response.text
         assert response.json()["model_version"] == "v1"
         assert 0 <= response.json()["confidence"] <= 1
     else:
-        # No inference server runs here: the service is live and not ready, and the fallback
-        # answers, which is what production sees while the model server is down.
+        # No model server is configured here: the service is live and not ready, and the
+        # fallback answers, which is what production sees while the model server is down.
         _wait_until_up(base_url, serve, "/healthz")
         assert httpx.get(f"{base_url}/readyz", timeout=5).status_code == 503
-        response = _predict(base_url)
+        response = _predict(base_url, task)
         if answers.get("fallback") == "secondary":  # no secondary model configured either
             assert response.status_code == 503, response.text
-            assert "FALLBACK_INFERENCE_MODEL" in response.json()["error"]["message"]
+            assert "FALLBACK_MODEL" in response.json()["error"]["message"]
         else:
             assert response.status_code == 200, response.text
             assert response.json()["fallback"] is True
-            assert response.json()["fallback_reason"] == "upstream_error"
+            assert response.json()["fallback_reason"] in {"upstream_error", "model_unavailable"}
+
+
+@pytest.mark.parametrize("answers", STRATEGY_BUILDS.values(), ids=STRATEGY_BUILDS.keys())
+def test_every_serving_strategy_passes_its_own_checks(
+    answers: dict[str, Any], tmp_path: Path, cache_root: Path
+) -> None:
+    """Lint, mypy --strict and the generated tests, fault injection included."""
+    env = _build_env("3.11", cache_root)
+    root = generate(tmp_path / "project", answers)
+
+    run(["uv", "sync", "--quiet"], root, env)
+    run(["make", "lint"], root, env)
+    run(["make", "test"], root, env)
 
 
 def test_readme_quick_start_serves_predictions(

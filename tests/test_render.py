@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from .helpers import NON_DEFAULT_ANSWERS, TEMPLATE_ROOT, generate, project_files, run
+from .helpers import (
+    ADAPTER_MODULES,
+    NON_DEFAULT_ANSWERS,
+    STRATEGIES,
+    TEMPLATE_ROOT,
+    generate,
+    project_files,
+    run,
+)
 
 QUESTIONS: dict[str, Any] = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())
 
@@ -28,20 +36,25 @@ LICENSES = _choices("license")
 #: The longest names the validators allow: rendered lines must stay formatter-clean with them.
 LONG_NAMES = {key: NON_DEFAULT_ANSWERS[key] for key in ("project_slug", "package_name")}
 PYTHONS = _choices("python_version")
-#: Every serving strategy with every fallback it allows; Python versions, licenses and long
-#: names spread across them.
-COMBINATIONS = [
-    {
-        "serving": serving,
+#: Every serving strategy with every fallback; Python versions, licenses and long names spread
+#: across them.
+COMBINATIONS: dict[str, dict[str, Any]] = {
+    f"{strategy}-{fallback}": {
+        **answers,
         "fallback": fallback,
         "python_version": PYTHONS[index % len(PYTHONS)],
         "license": LICENSES[index % len(LICENSES)],
         **(LONG_NAMES if index % 2 else {}),
     }
-    for index, (serving, fallback) in enumerate(
-        itertools.product(_choices("serving"), _choices("fallback"))
+    for index, ((strategy, answers), fallback) in enumerate(
+        itertools.product(STRATEGIES.items(), _choices("fallback"))
     )
-]
+}
+#: The strategy of every rendered project, by the id of its answers.
+STRATEGY_OF = {
+    **{key: key.rsplit("-", 1)[0] for key in COMBINATIONS},
+    "non-default": "generation-anthropic",
+}
 
 EXPECTED_FILES = [
     ".copier-answers.yml",
@@ -55,26 +68,32 @@ EXPECTED_FILES = [
     "LICENSE",
     "Makefile",
     "README.md",
-    "data/sample/train.csv",
     "pyproject.toml",
     "src/{package}/__init__.py",
     "src/{package}/api/app.py",
     "src/{package}/cli.py",
     "src/{package}/contracts/api.py",
-    "src/{package}/contracts/features.py",
-    "src/{package}/model.py",
-    "src/{package}/model_store.py",
     "src/{package}/py.typed",
     "src/{package}/resilience/chain.py",
     "src/{package}/resilience/fallback.py",
     "src/{package}/serving/base.py",
     "src/{package}/settings.py",
-    "src/{package}/training.py",
     "tests/conftest.py",
     "tests/test_api.py",
     "tests/test_fallback.py",
     "tests/test_resilience.py",
 ]
+#: What only one task has: a trained demo model, or a generation contract.
+TASK_FILES = {
+    "classification": [
+        "data/sample/train.csv",
+        "src/{package}/contracts/features.py",
+        "src/{package}/model.py",
+        "src/{package}/model_store.py",
+        "src/{package}/training.py",
+    ],
+    "generation": ["src/{package}/contracts/prompt.py"],
+}
 
 JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
 WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM\d|LPT\d)(\..*)?$", re.IGNORECASE)
@@ -83,12 +102,12 @@ WINDOWS_FORBIDDEN = set('<>:"|?*\\')
 
 @pytest.fixture(
     scope="module",
-    params=[*COMBINATIONS, NON_DEFAULT_ANSWERS],
+    params=[*COMBINATIONS.items(), ("non-default", NON_DEFAULT_ANSWERS)],
     ids=[
         *(
-            f"{c['serving']}-{c['fallback']}-py{c['python_version']}-{c['license']}"
+            f"{key}-py{c['python_version']}-{c['license']}"
             + ("-long-names" if "package_name" in c else "")
-            for c in COMBINATIONS
+            for key, c in COMBINATIONS.items()
         ),
         "non-default",
     ],
@@ -96,20 +115,32 @@ WINDOWS_FORBIDDEN = set('<>:"|?*\\')
 def rendered(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, Any]]:
-    data: dict[str, Any] = request.param
+    key, data = request.param
     root = generate(tmp_path_factory.mktemp("render") / "project", data)
     answers: dict[str, Any] = yaml.safe_load((root / ".copier-answers.yml").read_text())
-    return root, answers
+    return root, {**answers, "_strategy": STRATEGY_OF[key]}
 
 
 def test_expected_files_are_present(rendered: tuple[Path, dict[str, Any]]) -> None:
     root, answers = rendered
-    missing = [
-        name.format(package=answers["package_name"])
-        for name in EXPECTED_FILES
-        if not (root / name.format(package=answers["package_name"])).is_file()
-    ]
-    assert not missing
+    expected = [*EXPECTED_FILES, *TASK_FILES[answers["task"]]]
+    (other_task,) = (files for task, files in TASK_FILES.items() if task != answers["task"])
+    package = answers["package_name"]
+
+    assert [name for name in expected if not (root / name.format(package=package)).is_file()] == []
+    assert [name for name in other_task if (root / name.format(package=package)).exists()] == []
+
+
+#: Runtime dependencies that only some strategies need.
+OPTIONAL_DEPENDENCIES = {
+    "anthropic": {"anthropic_messages"},
+    "boto3": {"sagemaker"},
+    "google-auth": {"vertex_ai"},
+    "httpx": {"kserve_v2", "openai_chat", "anthropic_messages", "vertex_ai", "azure_ml"},
+    "openai": {"openai_chat"},
+    "tenacity": set(ADAPTER_MODULES.values()) - {"in_process"},
+}
+CLASSIFICATION_DEPENDENCIES = {"joblib", "pandas", "scikit-learn"}
 
 
 def test_only_the_chosen_serving_strategy_is_generated(
@@ -117,20 +148,24 @@ def test_only_the_chosen_serving_strategy_is_generated(
 ) -> None:
     root, answers = rendered
     package = root / "src" / answers["package_name"]
-    remote = answers["serving"] != "in_process"
+    module = ADAPTER_MODULES[answers["_strategy"]]
+    remote = module != "in_process"
     dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {re.split(r"[<>=\[ ]", dependency)[0] for dependency in dependencies}
 
-    assert (package / "serving" / "in_process.py").exists() == (not remote)
-    assert (package / "serving" / "kserve_v2.py").exists() == (
-        answers["serving"] == "inference_server"
-    )
+    adapters = {path.stem for path in (package / "serving").glob("*.py")} - {"__init__", "base"}
+    assert adapters == {module}
     assert (package / "resilience" / "upstream.py").exists() == remote
     assert (root / "tests" / "fakes").exists() == remote
-    assert ("tenacity" in names) == remote
-    assert ("httpx" in names) == remote
+    assert (root / "tests" / f"test_{module}.py").exists() == (module != "in_process")
+    for name, modules in OPTIONAL_DEPENDENCIES.items():
+        assert (name in names) == (module in modules), name
+    if answers["task"] == "classification":
+        assert names >= CLASSIFICATION_DEPENDENCIES
+    else:
+        assert not CLASSIFICATION_DEPENDENCIES & names
     app = (package / "api" / "app.py").read_text()
-    assert "build_adapter" in app
+    assert f"from ..serving.{module} import build_adapter" in app
 
 
 def test_only_the_chosen_fallback_is_generated(rendered: tuple[Path, dict[str, Any]]) -> None:
@@ -153,9 +188,10 @@ def test_only_the_chosen_fallback_is_generated(rendered: tuple[Path, dict[str, A
     for fallback, definition in classes.items():
         assert (definition in fallback_code) == (fallback == chosen), fallback
     settings = (package / "settings.py").read_text()
-    assert ("fallback_label" in settings) == (chosen == "static")
-    assert ("fallback_model_version" in settings) == (chosen == "secondary")
-    assert ("fallback_inference_model" in settings) == (chosen == "secondary-remote")
+    static_field = "fallback_label" if answers["task"] == "classification" else "fallback_text"
+    assert (f"{static_field}:" in settings) == (chosen == "static")
+    assert ("fallback_model_version:" in settings) == (chosen == "secondary")
+    assert ("fallback_model:" in settings) == (chosen == "secondary-remote")
 
 
 def test_no_template_syntax_is_left_behind(rendered: tuple[Path, dict[str, Any]]) -> None:
@@ -253,7 +289,10 @@ def test_service_objectives_reach_the_settings(rendered: tuple[Path, dict[str, A
     assert f"default={answers['latency_slo_ms']}," in settings
     assert f"default={answers['request_timeout_ms']}," in settings
     assert f"default={in_flight}," in settings
-    assert f"default={answers['confidence_threshold']}," in settings
+    if answers["task"] == "classification":
+        assert f"default={answers['confidence_threshold']}," in settings
+    else:
+        assert "confidence_threshold" not in settings
     assert f'ENV_PREFIX = "{answers["package_name"].upper()}_"' in settings
 
 
@@ -261,14 +300,21 @@ def test_answers_file_records_answers_and_no_secrets(
     rendered: tuple[Path, dict[str, Any]],
 ) -> None:
     _, answers = rendered
-    asked = {key for key, spec in QUESTIONS.items() if not key.startswith("_")}
+    recorded = set(answers) - {"_commit", "_src_path", "_strategy"}
     computed = {
         key
         for key, spec in QUESTIONS.items()
         if isinstance(spec, dict) and spec.get("when") is False
     }
+    conditional = {"inference_protocol", "provider", "platform", "confidence_threshold"}
+    always = {key for key in QUESTIONS if not key.startswith("_")} - computed - conditional
 
-    assert set(answers) - {"_commit", "_src_path"} == asked - computed
+    assert always <= recorded
+    assert recorded - always <= conditional
+    assert ("inference_protocol" in recorded) == (answers["serving"] == "inference_server")
+    assert ("provider" in recorded) == (answers["serving"] == "api_provider")
+    assert ("platform" in recorded) == (answers["serving"] == "managed_endpoint")
+    assert ("confidence_threshold" in recorded) == (answers["task"] == "classification")
     assert not any(re.search("key|token|secret|password", key) for key in answers)
 
 
