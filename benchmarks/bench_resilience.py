@@ -132,20 +132,21 @@ def worker_fake(args: argparse.Namespace) -> int:
     store = importlib.import_module(f"{args.package}.model_store")
     settings = modules["settings"].Settings()
     estimator = store.load_model(settings.model_dir).estimator
-    fake = fakes.FakeKServe(estimator, settings.inference_model, hang_s=args.hang_s)
-    computed = fake._probabilities
+    fake = fakes.FakeKServe(estimator, settings.inference_model)
+    fake.hang_s = args.hang_s
+    computed = fake.probabilities
     cache: dict[str, list[float]] = {}
     cached = threading.Event()
 
-    def probabilities() -> list[float]:
+    def probabilities(features: dict[str, Any]) -> list[float]:
         if not cached.is_set():
-            return list(computed())
-        key = json.dumps(fake.last_request.get("inputs"), sort_keys=True)
+            return list(computed(features))
+        key = json.dumps(features, sort_keys=True)
         if key not in cache:
-            cache[key] = list(computed())
+            cache[key] = list(computed(features))
         return list(cache[key])
 
-    fake._probabilities = probabilities
+    fake.probabilities = probabilities
     fake.start()
     try:
         print(f"BENCH_URL {fake.url}", flush=True)
