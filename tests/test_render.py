@@ -136,7 +136,9 @@ OPTIONAL_DEPENDENCIES = {
     "anthropic": {"anthropic_messages"},
     "boto3": {"sagemaker"},
     "google-auth": {"vertex_ai"},
-    "httpx": {"kserve_v2", "openai_chat", "anthropic_messages", "vertex_ai", "azure_ml"},
+    "httpx": {"kserve_v2", "vertex_ai", "azure_ml"},
+    # The openai and anthropic SDKs are built on httpx2; their adapters configure its pool.
+    "httpx2": {"openai_chat", "anthropic_messages"},
     "openai": {"openai_chat"},
     "tenacity": set(ADAPTER_MODULES.values()) - {"in_process"},
 }
