@@ -63,11 +63,17 @@ class FakeHttpServer:
             return
 
         async def shutdown() -> None:
+            # A connection made just now (a bare TCP probe) takes a few loop iterations to be
+            # accepted; closing the server before then makes asyncio drop its socket unclosed.
+            for _ in range(4):
+                await asyncio.sleep(0)
             if self._server is not None:
                 self._server.close()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            tasks = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(0)  # a closed transport closes its socket one iteration later
 
         asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
