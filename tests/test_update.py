@@ -72,7 +72,13 @@ def test_update_brings_template_changes_and_keeps_user_edits(tmp_path: Path) -> 
             "## Quick start", "## Quick start\n\n" + TEMPLATE_README_NOTE
         )
     )
-    template_model = template / "template" / "src" / "{{ package_name }}" / "model.py"
+    template_model = (
+        template
+        / "template"
+        / "src"
+        / "{{ package_name }}"
+        / "{% if task == 'classification' %}model.py{% endif %}"
+    )
     template_model.write_text(
         template_model.read_text().replace("max_iter=1_000", "max_iter=2_000")
     )
