@@ -38,74 +38,35 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "fallback": "abstain",
 }
 
-#: Every serving strategy the template generates: each (task, serving, protocol/provider/
-#: platform) that makes sense.
-STRATEGIES: dict[str, dict[str, str]] = {
-    "classification-in_process": {"task": "classification", "serving": "in_process"},
-    "classification-kserve_v2": {
-        "task": "classification",
-        "serving": "inference_server",
-        "inference_protocol": "kserve_v2",
-    },
-    "classification-openai_server": {
-        "task": "classification",
-        "serving": "inference_server",
-        "inference_protocol": "openai",
-    },
-    "classification-openai": {"task": "classification", "serving": "api_provider"},
-    "classification-anthropic": {
-        "task": "classification",
-        "serving": "api_provider",
-        "provider": "anthropic",
-    },
-    "classification-sagemaker": {"task": "classification", "serving": "managed_endpoint"},
-    "classification-vertex_ai": {
-        "task": "classification",
-        "serving": "managed_endpoint",
-        "platform": "vertex_ai",
-    },
-    "classification-azure_ml": {
-        "task": "classification",
-        "serving": "managed_endpoint",
-        "platform": "azure_ml",
-    },
-    "generation-openai_server": {"task": "generation", "serving": "inference_server"},
-    "generation-openai": {"task": "generation", "serving": "api_provider"},
-    "generation-anthropic": {
-        "task": "generation",
-        "serving": "api_provider",
-        "provider": "anthropic",
-    },
-    "generation-sagemaker": {"task": "generation", "serving": "managed_endpoint"},
-    "generation-vertex_ai": {
-        "task": "generation",
-        "serving": "managed_endpoint",
-        "platform": "vertex_ai",
-    },
-    "generation-azure_ml": {
-        "task": "generation",
-        "serving": "managed_endpoint",
-        "platform": "azure_ml",
-    },
-}
+#: Where a model can run: a short name, the answers that choose it, and the adapter module it
+#: generates in src/<package>/serving/.
+_SERVING: list[tuple[str, dict[str, str], str]] = [
+    ("in_process", {"serving": "in_process"}, "in_process"),
+    ("kserve_v2", {"serving": "inference_server", "inference_protocol": "kserve_v2"}, "kserve_v2"),
+    (
+        "openai_server",
+        {"serving": "inference_server", "inference_protocol": "openai"},
+        "openai_chat",
+    ),
+    ("openai", {"serving": "api_provider", "provider": "openai"}, "openai_chat"),
+    ("anthropic", {"serving": "api_provider", "provider": "anthropic"}, "anthropic_messages"),
+    ("sagemaker", {"serving": "managed_endpoint", "platform": "sagemaker"}, "sagemaker"),
+    ("vertex_ai", {"serving": "managed_endpoint", "platform": "vertex_ai"}, "vertex_ai"),
+    ("azure_ml", {"serving": "managed_endpoint", "platform": "azure_ml"}, "azure_ml"),
+]
+#: A language model is neither loaded in process nor served as KServe v2 tensors.
+_CLASSIFICATION_ONLY = {"in_process", "kserve_v2"}
 
-#: The adapter module each strategy generates, in src/<package>/serving/.
-ADAPTER_MODULES = {
-    "classification-in_process": "in_process",
-    "classification-kserve_v2": "kserve_v2",
-    "classification-openai_server": "openai_chat",
-    "classification-openai": "openai_chat",
-    "classification-anthropic": "anthropic_messages",
-    "classification-sagemaker": "sagemaker",
-    "classification-vertex_ai": "vertex_ai",
-    "classification-azure_ml": "azure_ml",
-    "generation-openai_server": "openai_chat",
-    "generation-openai": "openai_chat",
-    "generation-anthropic": "anthropic_messages",
-    "generation-sagemaker": "sagemaker",
-    "generation-vertex_ai": "vertex_ai",
-    "generation-azure_ml": "azure_ml",
-}
+#: Every serving strategy the template generates: each (task, serving, protocol/provider/
+#: platform) that makes sense, and the adapter module each generates.
+STRATEGIES: dict[str, dict[str, str]] = {}
+ADAPTER_MODULES: dict[str, str] = {}
+for _task in ("classification", "generation"):
+    for _name, _answers, _module in _SERVING:
+        if _task == "generation" and _name in _CLASSIFICATION_ONLY:
+            continue
+        STRATEGIES[f"{_task}-{_name}"] = {"task": _task, **_answers}
+        ADAPTER_MODULES[f"{_task}-{_name}"] = _module
 
 
 def generate(
