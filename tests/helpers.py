@@ -36,6 +36,9 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "provider": "anthropic",
     "platform": "vertex_ai",
     "fallback": "abstain",
+    "data_sources": ["postgresql", "s3"],
+    "pipeline_engine": "spark",
+    "personal_data": True,
 }
 
 #: Where a model can run: a short name, the answers that choose it, and the adapter module it

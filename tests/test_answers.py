@@ -93,6 +93,7 @@ INVALID_ANSWERS = [
     ("request_timeout_ms", 300_001, "at most 300000"),
     ("confidence_threshold", 1.0, "at least 0 and below 1"),
     ("confidence_threshold", -0.1, "at least 0 and below 1"),
+    ("data_sources", [], "Pick at least one data source"),
 ]
 
 #: Pairs of answers that make no sense together, refused with the reason and a way out.
@@ -140,9 +141,11 @@ def test_combinations_that_make_no_sense_are_refused(
         ("inference_protocol", "grpc"),
         ("provider", "cohere"),
         ("platform", "gke"),
+        ("pipeline_engine", "flink"),
+        ("data_sources", ["local_files", "mysql"]),
     ],
 )
-def test_answers_outside_the_choices_are_refused(key: str, value: str, tmp_path: Path) -> None:
+def test_answers_outside_the_choices_are_refused(key: str, value: object, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Invalid choice"):
         generate(tmp_path / "project", {**CONTEXT.get(key, {}), key: value})
 

@@ -34,15 +34,25 @@ pytestmark = pytest.mark.build
 BUILD_COMBINATIONS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "non-default": NON_DEFAULT_ANSWERS,
-    "py3.12-secondary": {"python_version": "3.12", "license": "MIT", "fallback": "secondary"},
+    "py3.12-secondary": {
+        "python_version": "3.12",
+        "license": "MIT",
+        "fallback": "secondary",
+        "data_sources": ["local_files", "postgresql"],
+        "personal_data": True,
+    },
 }
 #: Every other serving strategy is built, linted, type-checked and tested; fallbacks rotate so
 #: that each task builds with each of them.
 FALLBACKS = ("static", "secondary", "rules", "abstain")
+#: Data sources rotate too; one classification build runs its pipeline on Spark.
+DATA_SOURCES = (["local_files", "s3"], ["local_files"], ["s3"], ["postgresql"])
 STRATEGY_BUILDS: dict[str, dict[str, Any]] = {
     f"{strategy}-{FALLBACKS[index % len(FALLBACKS)]}": {
         **answers,
         "fallback": FALLBACKS[index % len(FALLBACKS)],
+        "data_sources": DATA_SOURCES[index % len(DATA_SOURCES)],
+        **({"pipeline_engine": "spark"} if strategy == "classification-kserve_v2" else {}),
     }
     for index, (strategy, answers) in enumerate(
         (key, value)
@@ -134,7 +144,7 @@ def test_generated_project_passes_its_own_checks(
     task = answers.get("task", "classification")
 
     listed = run(["make", "help"], root, env).stdout
-    targets = ("setup", "train", "serve", "test", "lint", "fmt")
+    targets = ("setup", "pipeline", "audit", "train", "serve", "test", "lint", "fmt")
     for target in targets if task == "classification" else set(targets) - {"train"}:
         assert re.search(rf"^  {target} +\S", listed, re.MULTILINE), f"make help omits {target}"
 
@@ -150,6 +160,16 @@ def test_generated_project_passes_its_own_checks(
     status = run(["git", "status", "--porcelain"], root).stdout
     assert status == "", f"`make fmt` changed a freshly generated project:\n{status}"
 
+    # The quick start: audit and process the sample data, then train on it.
+    sample = (
+        [] if "local_files" in answers.get("data_sources", ["local_files"]) else ["INPUT=data/raw"]
+    )
+    run(["make", "audit", *sample], root, env)
+    run(["make", "pipeline", *sample], root, env)
+    assert (root / "reports" / "audit.html").is_file()
+    assert (root / "data" / "processed" / "LATEST").is_file()
+    rerun = run(["make", "pipeline", *sample], root, env).stdout
+    assert "Up to date" in rerun, rerun
     if task == "classification":
         run(["make", "train"], root, env)
     port = _free_port()

@@ -36,8 +36,20 @@ LICENSES = _choices("license")
 #: The longest names the validators allow: rendered lines must stay formatter-clean with them.
 LONG_NAMES = {key: NON_DEFAULT_ANSWERS[key] for key in ("project_slug", "package_name")}
 PYTHONS = _choices("python_version")
-#: Every serving strategy with every fallback; Python versions, licenses and long names spread
-#: across them.
+#: Data sources, engines and personal data, in the combinations the renders rotate through.
+DATA_ANSWERS: list[dict[str, Any]] = [
+    {"data_sources": ["local_files"], "pipeline_engine": "embedded", "personal_data": False},
+    {"data_sources": ["postgresql"], "pipeline_engine": "spark", "personal_data": True},
+    {"data_sources": ["s3"], "pipeline_engine": "embedded", "personal_data": True},
+    {
+        "data_sources": ["local_files", "postgresql", "s3"],
+        "pipeline_engine": "spark",
+        "personal_data": False,
+    },
+    {"data_sources": ["local_files", "s3"], "pipeline_engine": "embedded", "personal_data": True},
+]
+#: Every serving strategy with every fallback; Python versions, licenses, long names and data
+#: answers spread across them.
 COMBINATIONS: dict[str, dict[str, Any]] = {
     f"{strategy}-{fallback}": {
         **answers,
@@ -45,6 +57,7 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
         "python_version": PYTHONS[index % len(PYTHONS)],
         "license": LICENSES[index % len(LICENSES)],
         **(LONG_NAMES if index % 2 else {}),
+        **DATA_ANSWERS[index % len(DATA_ANSWERS)],
     }
     for index, ((strategy, answers), fallback) in enumerate(
         itertools.product(STRATEGIES.items(), _choices("fallback"))
@@ -73,6 +86,17 @@ EXPECTED_FILES = [
     "src/{package}/api/app.py",
     "src/{package}/cli.py",
     "src/{package}/contracts/api.py",
+    "src/{package}/pipeline/__init__.py",
+    "src/{package}/pipeline/audit.py",
+    "src/{package}/pipeline/dataset.py",
+    "src/{package}/pipeline/engine.py",
+    "src/{package}/pipeline/ingest.py",
+    "src/{package}/pipeline/rules.py",
+    "src/{package}/pipeline/run.py",
+    "src/{package}/pipeline/schema.py",
+    "src/{package}/pipeline/settings.py",
+    "src/{package}/pipeline/sources.py",
+    "src/{package}/pipeline/transform.py",
     "src/{package}/py.typed",
     "src/{package}/resilience/chain.py",
     "src/{package}/resilience/fallback.py",
@@ -80,19 +104,23 @@ EXPECTED_FILES = [
     "src/{package}/settings.py",
     "tests/conftest.py",
     "tests/test_api.py",
+    "tests/test_audit.py",
+    "tests/test_contract.py",
     "tests/test_fallback.py",
+    "tests/test_pipeline.py",
     "tests/test_resilience.py",
 ]
-#: What only one task has: a trained demo model, or a generation contract.
+#: What only one task has: a trained demo model, or a generation contract; and its sample data.
 TASK_FILES = {
     "classification": [
-        "data/sample/train.csv",
+        "data/raw/customers.csv",
         "src/{package}/contracts/features.py",
         "src/{package}/model.py",
+        "src/{package}/model_input.py",
         "src/{package}/model_store.py",
         "src/{package}/training.py",
     ],
-    "generation": ["src/{package}/contracts/prompt.py"],
+    "generation": ["data/raw/messages.jsonl", "src/{package}/contracts/prompt.py"],
 }
 
 JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
@@ -170,6 +198,52 @@ def test_only_the_chosen_serving_strategy_is_generated(
     assert f"from ..serving.{module} import build_adapter" in app
 
 
+#: Pipeline dependencies (and test servers) that only some data answers need.
+DATA_DEPENDENCIES = {
+    "psycopg": lambda answers: "postgresql" in answers["data_sources"],
+    "pyspark": lambda answers: answers["pipeline_engine"] == "spark",
+    "moto": lambda answers: "s3" in answers["data_sources"],
+}
+PIPELINE_DEPENDENCIES = {
+    "duckdb",
+    "ibis-framework",
+    "jinja2",
+    "matplotlib",
+    "numpy",
+    "pyarrow",
+    "sqlglot",
+}
+
+
+def test_only_the_chosen_data_sources_and_engine_are_generated(
+    rendered: tuple[Path, dict[str, Any]],
+) -> None:
+    root, answers = rendered
+    package = root / "src" / answers["package_name"]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    groups = pyproject["dependency-groups"]
+    pipeline = {re.split(r"[<>=\[ ]", dependency)[0] for dependency in groups["pipeline"]}
+    dev_and_pipeline = pipeline | {re.split(r"[<>=\[ ]", item)[0] for item in groups["dev"]}
+    service = {re.split(r"[<>=\[ ]", item)[0] for item in pyproject["project"]["dependencies"]}
+    sources = set(answers["data_sources"])
+
+    assert pipeline >= PIPELINE_DEPENDENCIES
+    assert not (PIPELINE_DEPENDENCIES - {"pyarrow"}) & service, "the service image stays lean"
+    for name, wanted in DATA_DEPENDENCIES.items():
+        assert (name in dev_and_pipeline) == wanted(answers), name
+    settings = (package / "pipeline" / "settings.py").read_text()
+    assert ("postgres_url:" in settings) == ("postgresql" in sources)
+    assert ("s3_uri:" in settings) == ("s3" in sources)
+    assert ("spark_master:" in settings) == (answers["pipeline_engine"] == "spark")
+    assert ('default=Path("data/raw")' in settings) == ("local_files" in sources)
+    engine = (package / "pipeline" / "engine.py").read_text()
+    assert ("class Spark" in engine) == (answers["pipeline_engine"] == "spark")
+    assert (root / "tests" / "test_postgres_source.py").exists() == ("postgresql" in sources)
+    assert (root / "tests" / "test_s3_source.py").exists() == ("s3" in sources)
+    dockerfile = (root / "Dockerfile").read_text()
+    assert dockerfile.count("--no-default-groups") == 2, "pipeline tools stay out of the image"
+
+
 def test_only_the_chosen_fallback_is_generated(rendered: tuple[Path, dict[str, Any]]) -> None:
     root, answers = rendered
     package = root / "src" / answers["package_name"]
@@ -202,6 +276,8 @@ def test_no_template_syntax_is_left_behind(rendered: tuple[Path, dict[str, Any]]
         relative = path.relative_to(root).as_posix()
         assert not relative.endswith(".jinja"), relative
         assert not JINJA_RESIDUE.search(relative), relative
+        if path.suffix == ".j2":
+            continue  # a template the project renders at run time (the audit's reports)
         text = path.read_text(encoding="utf-8")
         match = JINJA_RESIDUE.search(text)
         assert match is None, f"{relative}: {text[max(0, match.start() - 40) : match.end() + 40]!r}"
