@@ -124,6 +124,13 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str, kind: str) -> list[s
     return [str(row[0]) for row in con.sql(f"DESCRIBE SELECT * FROM {relation}").fetchall()]  # noqa: S608
 
 
+def file_columns(con: duckdb.DuckDBPyConnection, source: SourceFile, encoding: str) -> list[str]:
+    """The columns of a CSV, Parquet or JSON Lines file, found the way ingest finds them."""
+    kind = FORMATS[source.path.suffix.lower()]
+    relation, present = _relation(source, kind, source.encoding or encoding, index=0)
+    return present or _columns(con, relation, kind)
+
+
 def _value(kind: str, column: str) -> str:
     if kind == "jsonl":
         return f"json_extract_string(json, {_literal('$.' + _identifier(column))})"
