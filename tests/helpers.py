@@ -39,6 +39,15 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "data_sources": ["postgresql", "s3"],
     "pipeline_engine": "spark",
     "personal_data": True,
+    "model_registry": "mlflow",
+    "quality_metric": "f1",
+    "quality_min": 0.6,
+    "quality_slice": "segment",
+    "max_metric_drop": 0.05,
+    "rollout_steps": "10, 50, 100",
+    "abort_error_rate": 0.05,
+    "abort_p99_ratio": 2.0,
+    "deploy_target": "none",
 }
 
 #: Where a model can run: a short name, the answers that choose it, and the adapter module it

@@ -94,6 +94,16 @@ INVALID_ANSWERS = [
     ("confidence_threshold", 1.0, "at least 0 and below 1"),
     ("confidence_threshold", -0.1, "at least 0 and below 1"),
     ("data_sources", [], "Pick at least one data source"),
+    ("quality_min", 1.5, "between 0 and 1"),
+    ("quality_slice", "Region Name", "lowercase letters, digits and underscores"),
+    ("max_metric_drop", -0.01, "between 0 and 1"),
+    ("rollout_steps", "5, 25, 50", "end at 100"),
+    ("rollout_steps", "25, 5, 100", "rise strictly"),
+    ("rollout_steps", "0, 100", "at least 1"),
+    ("rollout_steps", "5, 5, 100", "rise strictly"),
+    ("rollout_steps", "five, 100", "whole percentages"),
+    ("abort_error_rate", 2, "between 0 and 1"),
+    ("abort_p99_ratio", 0.5, "at least 1"),
 ]
 
 #: Pairs of answers that make no sense together, refused with the reason and a way out.
@@ -143,6 +153,9 @@ def test_combinations_that_make_no_sense_are_refused(
         ("platform", "gke"),
         ("pipeline_engine", "flink"),
         ("data_sources", ["local_files", "mysql"]),
+        ("model_registry", "sagemaker"),
+        ("quality_metric", "precision"),
+        ("deploy_target", "nomad"),
     ],
 )
 def test_answers_outside_the_choices_are_refused(key: str, value: object, tmp_path: Path) -> None:

@@ -53,6 +53,9 @@ STRATEGY_BUILDS: dict[str, dict[str, Any]] = {
         "fallback": FALLBACKS[index % len(FALLBACKS)],
         "data_sources": DATA_SOURCES[index % len(DATA_SOURCES)],
         **({"pipeline_engine": "spark"} if strategy == "classification-kserve_v2" else {}),
+        # Each registry and deploy target is built with its generated tests at least once.
+        **({"model_registry": "mlflow"} if strategy == "generation-openai" else {}),
+        **({"deploy_target": "none"} if strategy == "classification-sagemaker" else {}),
     }
     for index, (strategy, answers) in enumerate(
         (key, value)
@@ -144,7 +147,10 @@ def test_generated_project_passes_its_own_checks(
     task = answers.get("task", "classification")
 
     listed = run(["make", "help"], root, env).stdout
-    targets = ("setup", "pipeline", "audit", "train", "serve", "test", "lint", "fmt")
+    targets = (
+        *("setup", "pipeline", "audit", "train", "serve", "test", "lint", "fmt"),
+        *("evaluate", "promote", "rollout", "rollback", "versions"),
+    )
     for target in targets if task == "classification" else set(targets) - {"train"}:
         assert re.search(rf"^  {target} +\S", listed, re.MULTILINE), f"make help omits {target}"
 
@@ -170,8 +176,13 @@ def test_generated_project_passes_its_own_checks(
     assert (root / "data" / "processed" / "LATEST").is_file()
     rerun = run(["make", "pipeline", *sample], root, env).stdout
     assert "Up to date" in rerun, rerun
+    in_process = answers.get("serving", "in_process") == "in_process"
     if task == "classification":
         run(["make", "train"], root, env)
+    if in_process and answers.get("model_registry", "local") == "local":
+        # The first version passes its gates and becomes the champion the service serves.
+        promoted = run(["make", "promote"], root, env).stdout
+        assert "champion=v1" in promoted, promoted
     port = _free_port()
     serve = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],

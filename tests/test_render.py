@@ -183,7 +183,8 @@ def test_only_the_chosen_serving_strategy_is_generated(
     dependencies = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {re.split(r"[<>=\[ ]", dependency)[0] for dependency in dependencies}
 
-    adapters = {path.stem for path in (package / "serving").glob("*.py")} - {"__init__", "base"}
+    shared = {"__init__", "base", "rollout", "versions"}
+    adapters = {path.stem for path in (package / "serving").glob("*.py")} - shared
     assert adapters == {module}
     assert (package / "resilience" / "upstream.py").exists() == remote
     assert (root / "tests" / "fakes").exists() == remote
@@ -194,8 +195,11 @@ def test_only_the_chosen_serving_strategy_is_generated(
         assert names >= CLASSIFICATION_DEPENDENCIES
     else:
         assert not CLASSIFICATION_DEPENDENCIES & names
-    app = (package / "api" / "app.py").read_text()
-    assert f"from ..serving.{module} import build_adapter" in app
+    versions = (package / "serving" / "versions.py").read_text()
+    if remote:
+        assert re.search(rf"from \.{module} import (SYSTEM_PROMPT, )?build_adapter", versions)
+    else:
+        assert "from .in_process import InProcessAdapter" in versions
 
 
 #: Pipeline dependencies (and test servers) that only some data answers need.
@@ -384,7 +388,13 @@ def test_answers_file_records_answers_and_no_secrets(
         for key, spec in QUESTIONS.items()
         if isinstance(spec, dict) and spec.get("when") is False
     }
-    conditional = {"inference_protocol", "provider", "platform", "confidence_threshold"}
+    conditional = {
+        "inference_protocol",
+        "provider",
+        "platform",
+        "confidence_threshold",
+        "quality_metric",
+    }
     always = {key for key in QUESTIONS if not key.startswith("_")} - computed - conditional
 
     assert always <= recorded
@@ -393,6 +403,7 @@ def test_answers_file_records_answers_and_no_secrets(
     assert ("provider" in recorded) == (answers["serving"] == "api_provider")
     assert ("platform" in recorded) == (answers["serving"] == "managed_endpoint")
     assert ("confidence_threshold" in recorded) == (answers["task"] == "classification")
+    assert ("quality_metric" in recorded) == (answers["task"] == "classification")
     assert not any(re.search("key|token|secret|password", key) for key in answers)
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from ..resilience.chain import PredictionService
+from ..serving.rollout import RolloutRouter
 from ..settings import Settings
 
 
@@ -25,8 +26,18 @@ async def get_service(request: Request) -> PredictionService:
     return service
 
 
+async def get_rollout(request: Request) -> RolloutRouter:
+    rollout: RolloutRouter | None = request.app.state.rollout
+    if rollout is None:
+        raise HTTPException(
+            status_code=404, detail="This service was built with a fixed model; it has no rollout."
+        )
+    return rollout
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServiceDep = Annotated[PredictionService, Depends(get_service)]
+RolloutDep = Annotated[RolloutRouter, Depends(get_rollout)]
 
 
 async def require_api_key(request: Request, settings: SettingsDep) -> None:

@@ -1,0 +1,1 @@
+"""Golden-set evaluation and the quality gates a version must pass to be promoted."""
