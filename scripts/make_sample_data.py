@@ -59,6 +59,20 @@ def _timestamp(rng: random.Random) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+#: The columns of a customer export, in the order ``_customer`` returns them.
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "tenure_months",
+    "monthly_charges",
+    "support_tickets_90d",
+    "contract_type",
+    "payment_method",
+    "region",
+    "updated_at",
+    "churned",
+)
+
+
 def _customer(rng: random.Random, key: str) -> list[object]:
     contract = rng.choices(CONTRACTS, weights=(0.5, 0.3, 0.2))[0]
     payment = rng.choice(PAYMENT_METHODS)
@@ -72,17 +86,7 @@ def _customer(rng: random.Random, key: str) -> list[object]:
 
 def write_golden_customers(rng: random.Random) -> None:
     """Labelled customers never trained on, with the region each belongs to (the slices)."""
-    names = (
-        "customer_id",
-        "tenure_months",
-        "monthly_charges",
-        "support_tickets_90d",
-        "contract_type",
-        "payment_method",
-        SLICE,
-        "updated_at",
-        "churned",
-    )
+    names = [SLICE if name == "region" else name for name in CUSTOMER_COLUMNS]
     with GOLDEN_CUSTOMERS.open("w", encoding="utf-8") as handle:
         for index in range(GOLDEN_ROWS):
             row = dict(zip(names, _customer(rng, f"G{index + 1:05d}"), strict=True))
@@ -370,17 +374,7 @@ def write_golden_prompts(rng: random.Random) -> None:
 
 
 def write_customers(rng: random.Random) -> None:
-    header = [
-        "customer_id",
-        "tenure_months",
-        "monthly_charges",
-        "support_tickets_90d",
-        "contract_type",
-        "payment_method",
-        "region",
-        "updated_at",
-        "churned",
-    ]
+    header = list(CUSTOMER_COLUMNS)
     rows = [_customer(rng, f"C{index + 1:05d}") for index in range(ROWS)]
     # What real exports carry: each of these is quarantined with its reason.
     rows[41][1] = 700  # tenure_months out of range

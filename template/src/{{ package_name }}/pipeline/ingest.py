@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from ..hashing import sha256_of
 from .schema import FieldSpec
 
 #: The table ingest fills, in the DuckDB connection it is given.
@@ -57,14 +57,6 @@ class SourceSummary:
     records: int = 0
     malformed: int = 0
     ignored_columns: list[str] = field(default_factory=list)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _literal(text: str) -> str:

@@ -14,7 +14,6 @@ applied atomically by the registry, so concurrent commands cannot leave it half-
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,14 +39,6 @@ class IntegrityError(RegistryError):
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def version_number(version: str) -> int:
@@ -180,6 +171,12 @@ class Registry(Protocol):
 
 class Change(Protocol):
     def __call__(self, state: RegistryState) -> RegistryState: ...
+
+
+def newest(registry: Registry, kind: str) -> ModelVersion | None:
+    """The version of ``kind`` ("artifact" or "remote") registered last, if any."""
+    versions = [record for record in registry.versions() if record.kind == kind]
+    return versions[-1] if versions else None
 
 
 def dump_json(data: Any) -> str:

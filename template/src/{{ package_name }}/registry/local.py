@@ -19,6 +19,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from ..hashing import sha256_of
 from .base import (
     Change,
     IntegrityError,
@@ -27,7 +28,6 @@ from .base import (
     RegistryState,
     UnknownVersionError,
     dump_json,
-    sha256_of,
     utc_now,
     version_number,
 )
