@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from .helpers import (
     NON_DEFAULT_ANSWERS,
@@ -130,6 +131,14 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], probe: str) 
     raise AssertionError(f"{probe} did not answer 200 within 120 s")
 
 
+def _quality_gate_commands(root: Path) -> list[str]:
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "ci.yml").read_text())
+    steps = workflow["jobs"]["quality-gate"]["steps"]
+    commands = [step["run"] for step in steps if "run" in step]
+    assert any("make evaluate" in command for command in commands), commands
+    return commands
+
+
 def _predict(base_url: str, task: str = "classification") -> httpx.Response:
     return httpx.post(f"{base_url}/v1/predict", json=EXAMPLE_REQUESTS[task], timeout=10)
 
@@ -183,6 +192,10 @@ def test_generated_project_passes_its_own_checks(
         # The first version passes its gates and becomes the champion the service serves.
         promoted = run(["make", "promote"], root, env).stdout
         assert "champion=v1" in promoted, promoted
+        # CI's regression gate, as the workflow writes it: a new candidate, held to the gates
+        # and compared with that champion.
+        for command in _quality_gate_commands(root):
+            run(["bash", "-euo", "pipefail", "-c", command], root, env)
     port = _free_port()
     serve = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],

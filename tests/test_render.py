@@ -412,3 +412,19 @@ def test_generated_code_is_formatted_and_lint_clean(rendered: tuple[Path, dict[s
     root, _ = rendered
     run(["ruff", "format", "--check", "--no-cache", "."], root)
     run(["ruff", "check", "--no-cache", "."], root)
+
+
+def test_ci_workflow_is_valid_and_gates_quality(rendered: tuple[Path, dict[str, Any]]) -> None:
+    """GitHub's workflow schema (vendored by check-jsonschema, no network), and the gate job."""
+    root, answers = rendered
+    workflow = root / ".github" / "workflows" / "ci.yml"
+    run(["check-jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)], root)
+    gate = yaml.safe_load(workflow.read_text())["jobs"]["quality-gate"]
+    commands = "\n".join(step.get("run", "") for step in gate["steps"])
+    assert "make evaluate" in commands
+    in_process = answers["serving"] == "in_process"
+    assert ("make train" in commands) == in_process
+    assert ("make register" in commands) == (not in_process)
+    assert ("EVALUATION_ENV" in gate.get("env", {})) == (not in_process)
+    tracking_uri = "MLFLOW_TRACKING_URI" in "".join(gate.get("env", {}))
+    assert tracking_uri == (answers["model_registry"] == "mlflow")
