@@ -48,6 +48,14 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "abort_error_rate": 0.05,
     "abort_p99_ratio": 2.0,
     "deploy_target": "none",
+    "availability_slo": 99.9,
+    "prometheus_job": "payments/fraud-scoring",
+    "alert_team": "risk_ml",
+    "alert_severity_page": "page",
+    "alert_severity_ticket": "ticket",
+    "runbook_base_url": (
+        "https://git.bank.example.org/risk/fraud-score-service-card-payment/-/blob/main/docs/runbooks"
+    ),
 }
 
 #: Where a model can run: a short name, the answers that choose it, and the adapter module it

@@ -104,6 +104,18 @@ INVALID_ANSWERS = [
     ("rollout_steps", "five, 100", "whole percentages"),
     ("abort_error_rate", 2, "between 0 and 1"),
     ("abort_p99_ratio", 0.5, "at least 1"),
+    ("availability_slo", 89.9, "between 90 and 99.99"),
+    ("availability_slo", 100, "between 90 and 99.99"),
+    ("prometheus_job", "my service", "at most 63 letters, digits"),
+    ("prometheus_job", 'a"b', "at most 63 letters, digits"),
+    ("alert_team", "ML Platform", "lowercase letters, digits, hyphens or underscores"),
+    ("alert_team", "", "lowercase letters, digits, hyphens or underscores"),
+    ("alert_severity_page", "Critical", "lowercase letters, digits, hyphens or underscores"),
+    ("alert_severity_ticket", "warn ing", "lowercase letters, digits, hyphens or underscores"),
+    ("alert_severity_ticket", "critical", "must differ from the paging severity"),
+    ("runbook_base_url", "https://wiki.example.com/runbooks/", "without spaces, quotes"),
+    ("runbook_base_url", "docs/run books", "without spaces, quotes"),
+    ("runbook_base_url", "https://wiki.example.com/page?id=1", "without spaces, quotes"),
 ]
 
 #: Pairs of answers that make no sense together, refused with the reason and a way out.

@@ -46,7 +46,7 @@ TEST_FILES = {
     "tests/schemas/argo-rollouts-v1.5.0-rollout.json",
 }
 #: Dev dependencies only the manifests' tests need.
-MANIFEST_TEST_DEPENDENCIES = {"jsonschema", "kubernetes-validate", "pyyaml", "types-pyyaml"}
+MANIFEST_TEST_DEPENDENCIES = {"jsonschema", "kubernetes-validate"}
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +131,7 @@ def test_manifest_test_tools_are_dev_dependencies_only_with_manifests(
     if kubernetes:
         assert dev >= MANIFEST_TEST_DEPENDENCIES
     else:
-        # PyYAML may come for other reasons; the rest only for the manifests.
-        assert not dev & (MANIFEST_TEST_DEPENDENCIES - {"pyyaml"})
+        assert not dev & MANIFEST_TEST_DEPENDENCIES
     assert not service & MANIFEST_TEST_DEPENDENCIES, "test tools stay out of the image"
     assert ({"jsonschema.*", "kubernetes_validate.*"} <= untyped) == kubernetes
 

@@ -81,11 +81,26 @@ EXPECTED_FILES = [
     "LICENSE",
     "Makefile",
     "README.md",
+    "docs/runbooks/README.md",
+    "docs/runbooks/predict-error-budget-burn.md",
+    "docs/runbooks/predict-latency-budget-burn.md",
+    "docs/runbooks/service-down.md",
+    "ops/prometheus/alert_rules.yml",
+    "ops/prometheus/recording_rules.yml",
+    "ops/prometheus/tests/availability.yml",
+    "ops/prometheus/tests/batch.yml",
+    "ops/prometheus/tests/predictions.yml",
+    "ops/prometheus/tests/slo_fast_burn.yml",
+    "ops/prometheus/tests/slo_slow_burn.yml",
     "pyproject.toml",
     "src/{package}/__init__.py",
     "src/{package}/api/app.py",
     "src/{package}/cli.py",
     "src/{package}/contracts/api.py",
+    "src/{package}/monitoring/__init__.py",
+    "src/{package}/monitoring/logs.py",
+    "src/{package}/monitoring/metrics.py",
+    "src/{package}/monitoring/predictions.py",
     "src/{package}/pipeline/__init__.py",
     "src/{package}/pipeline/audit.py",
     "src/{package}/pipeline/dataset.py",
@@ -103,10 +118,12 @@ EXPECTED_FILES = [
     "src/{package}/serving/base.py",
     "src/{package}/settings.py",
     "tests/conftest.py",
+    "tests/test_alert_rules.py",
     "tests/test_api.py",
     "tests/test_audit.py",
     "tests/test_contract.py",
     "tests/test_fallback.py",
+    "tests/test_observability.py",
     "tests/test_pipeline.py",
     "tests/test_resilience.py",
 ]
@@ -114,6 +131,8 @@ EXPECTED_FILES = [
 TASK_FILES = {
     "classification": [
         "data/raw/customers.csv",
+        "docs/runbooks/low-confidence-spike.md",
+        "ops/prometheus/tests/low_confidence.yml",
         "src/{package}/contracts/features.py",
         "src/{package}/model.py",
         "src/{package}/model_input.py",
@@ -123,7 +142,9 @@ TASK_FILES = {
     "generation": ["data/raw/messages.jsonl", "src/{package}/contracts/prompt.py"],
 }
 
-JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
+#: Jinja syntax that should have been rendered. GitHub's `${{ ... }}` and Prometheus's alert
+#: templates (`{{ $value }}`, `{{ $labels.job }}`) are meant to stay.
+JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{(?! \$)|\{%|%\}|\{#|#\}")
 WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM\d|LPT\d)(\..*)?$", re.IGNORECASE)
 WINDOWS_FORBIDDEN = set('<>:"|?*\\')
 
@@ -188,6 +209,7 @@ def test_only_the_chosen_serving_strategy_is_generated(
     assert adapters == {module}
     assert (package / "resilience" / "upstream.py").exists() == remote
     assert (root / "tests" / "fakes").exists() == remote
+    assert (root / "docs" / "runbooks" / "circuit-breaker-open.md").exists() == remote
     assert (root / "tests" / f"test_{module}.py").exists() == (module != "in_process")
     for name, modules in OPTIONAL_DEPENDENCIES.items():
         assert (name in names) == (module in modules), name

@@ -9,7 +9,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..contracts.api import PredictRequest
+from ..monitoring import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,20 @@ def _field_path(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in parts) or "body"
 
 
+def _known_fields(model: type[BaseModel], prefix: str = "") -> frozenset[str]:
+    """Every field path of ``model``, nested models included: the values the validation metric
+    may use as a label (anything else a client sends is counted as ``other``)."""
+    paths = set()
+    for name, field in model.model_fields.items():
+        paths.add(prefix + name)
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            paths |= _known_fields(field.annotation, f"{prefix}{name}.")
+    return frozenset(paths)
+
+
+KNOWN_FIELDS = _known_fields(PredictRequest) | {"body"}
+
+
 def _validation_message(issue: dict[str, Any]) -> str:
     if issue["type"] == "json_invalid":
         return "The body is not valid JSON: " + str(
@@ -64,6 +82,8 @@ async def _on_validation_error(_: Request, exc: RequestValidationError) -> JSONR
         }
         for issue in exc.errors()
     ]
+    for field in {detail["field"] for detail in details}:
+        metrics.VALIDATION_FAILURES.labels(field if field in KNOWN_FIELDS else "other").inc()
     fields = ", ".join(detail["field"] for detail in details)
     return error_response(
         422, "invalid_request", f"The request does not match the API contract ({fields}).", details

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
+import time
+import uuid
 
+import structlog
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..monitoring import metrics
 from .errors import error_body
+
+logger = structlog.get_logger(__name__)
+
+#: A client's ``X-Request-ID`` is kept when it looks like an ID; anything else gets a new one.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+#: Methods counted by name; any other is counted as ``other`` (clients choose the method).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: Probes and scrapes: counted in the metrics, logged only when they fail.
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 async def send_json_error(
@@ -118,3 +133,76 @@ class InFlightLimitMiddleware:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+
+class ObservabilityMiddleware:
+    """Give every request an ID, count and time it, and log it once when it ends.
+
+    The ID is the client's ``X-Request-ID`` when it sends a usable one, else a new one; it is
+    returned in the response's ``X-Request-ID`` and is on every log line of the request.
+    Metrics are labelled by route template (``/v1/predict``), never by raw path, and by
+    status code, so their number of series stays bounded whatever clients send.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        header = (b"x-request-id", request_id.encode())
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        metrics.HTTP_IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            metrics.HTTP_IN_FLIGHT.dec()
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "other")
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            counter, timer = self._metrics_for(method, route, status)
+            counter.inc()
+            timer.observe(elapsed)
+            if route not in QUIET_ROUTES or status >= 500:
+                logger.info(
+                    "request",
+                    method=method,
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
+
+    def _metrics_for(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                metrics.HTTP_REQUESTS.labels(method, route, str(status)),
+                metrics.HTTP_DURATION.labels(method, route),
+            )
+            self._children[key] = children
+        return children
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate: str = value.decode("latin-1")
+            if _REQUEST_ID.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
