@@ -48,9 +48,9 @@ class PredictRequest(BaseModel):
 
 
 estimator = joblib.load(MODEL_PATH)
-class_names: list[str] = json.loads((MODEL_PATH.parent / "metadata.json").read_text())[
-    "class_names"
-]
+metadata = json.loads((MODEL_PATH.parent / "metadata.json").read_text())
+# The registry keeps them with the version's details; older model folders at the top level.
+class_names: list[str] = metadata.get("details", metadata)["class_names"]
 model_version = MODEL_PATH.parent.name
 
 

@@ -492,6 +492,8 @@ def prepare_project(
     run_checked(["uv", "sync"], path, env, "uv sync")
     has_model = any((path / "models").glob("v*/metadata.json"))
     if args.retrain or args.project is None or not has_model:
+        # Training reads the newest dataset, which the pipeline makes from the sample data.
+        run_checked(["uv", "run", "--no-sync", slug, "pipeline"], path, env, "pipeline")
         run_checked(["uv", "run", "--no-sync", slug, "train"], path, env, "training")
     return Context(args, path, slug, package, package.upper() + "_", env, scratch, processes)
 

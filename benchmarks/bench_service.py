@@ -122,6 +122,8 @@ def prepare_project(path: Path, retrain: bool, env: dict[str, str]) -> Project:
     slug, package = str(answers["project_slug"]), str(answers["package_name"])
     run_checked(["uv", "sync"], path, env, "uv sync")
     if retrain or newest_model(path) is None:
+        # Training reads the newest dataset, which the pipeline makes from the sample data.
+        run_checked(["uv", "run", "--no-sync", slug, "pipeline"], path, env, "pipeline")
         run_checked(["uv", "run", "--no-sync", slug, "train"], path, env, "training")
     model_dir = newest_model(path)
     if model_dir is None:
