@@ -48,6 +48,8 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "abort_error_rate": 0.05,
     "abort_p99_ratio": 2.0,
     "deploy_target": "none",
+    "tracing": True,
+    "trace_sample_ratio": 0.25,
     "availability_slo": 99.9,
     "prometheus_job": "payments/fraud-scoring",
     "alert_team": "risk_ml",

@@ -125,6 +125,7 @@ NONSENSE = [
         {"task": "generation", "serving": "inference_server", "inference_protocol": "kserve_v2"},
         "choose openai",
     ),
+    ({"tracing": True, "trace_sample_ratio": 1.5}, "between 0 and 1"),
 ]
 
 
@@ -142,10 +143,10 @@ def test_invalid_answers_are_refused_with_a_message(
 
 
 @pytest.mark.parametrize(
-    ("data", "message"), NONSENSE, ids=["generation-in-process", "kserve-text"]
+    ("data", "message"), NONSENSE, ids=["generation-in-process", "kserve-text", "sample-ratio"]
 )
 def test_combinations_that_make_no_sense_are_refused(
-    data: dict[str, str], message: str, tmp_path: Path
+    data: dict[str, object], message: str, tmp_path: Path
 ) -> None:
     with pytest.raises(ValueError, match=message):
         generate(tmp_path / "project", data)
