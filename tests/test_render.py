@@ -58,6 +58,7 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
         "license": LICENSES[index % len(LICENSES)],
         **(LONG_NAMES if index % 2 else {}),
         **DATA_ANSWERS[index % len(DATA_ANSWERS)],
+        "tracing": index % 3 == 1,
     }
     for index, ((strategy, answers), fallback) in enumerate(
         itertools.product(STRATEGIES.items(), _choices("fallback"))
@@ -69,6 +70,8 @@ STRATEGY_OF = {
     "non-default": "generation-anthropic",
 }
 
+#: The modules that import OpenTelemetry when tracing is chosen; the others use tracing.py.
+TRACED = {"logs", "predictions", "tracing"}
 EXPECTED_FILES = [
     ".copier-answers.yml",
     ".dockerignore",
@@ -294,6 +297,23 @@ def test_only_the_chosen_fallback_is_generated(rendered: tuple[Path, dict[str, A
     assert (f"{static_field}:" in settings) == (chosen == "static")
     assert ("fallback_model_version:" in settings) == (chosen == "secondary")
     assert ("fallback_model:" in settings) == (chosen == "secondary-remote")
+
+
+def test_tracing_is_generated_only_when_chosen(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, answers = rendered
+    package = root / "src" / answers["package_name"]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    service = " ".join(pyproject["project"]["dependencies"])
+    tracing = answers["tracing"]
+
+    assert ("opentelemetry-sdk" in service) == tracing, "the SDK stays out unless chosen"
+    assert (package / "monitoring" / "tracing.py").exists() == tracing
+    assert (root / "tests" / "test_tracing.py").exists() == tracing
+    for path in package.rglob("*.py"):
+        assert ("opentelemetry" in path.read_text()) == (tracing and path.stem in TRACED), path
+    if tracing:
+        settings = (package / "settings.py").read_text()
+        assert f"default={answers['trace_sample_ratio']}," in settings
 
 
 def test_no_template_syntax_is_left_behind(rendered: tuple[Path, dict[str, Any]]) -> None:
