@@ -1,10 +1,14 @@
 """Throughput and latency of the generated service vs. a bare FastAPI app, same model.
 
-Generates a project (or takes ``--project``), runs ``uv sync`` and trains the demo model,
-then benchmarks in the same run, one server at a time, alternating over ``--rounds``:
+Generates a project with ``tracing`` on (or takes ``--project``), runs ``uv sync`` and trains
+the demo model, then benchmarks in the same run, one server at a time, rotating over
+``--rounds``:
 
 * ours: the generated service, started as ``uv run <slug> serve`` (the CLI's uvicorn
-  settings), with its middleware, error handlers, dependencies and deadline;
+  settings), with its middleware, error handlers, dependencies and deadline, metrics and
+  one JSON log line per request; no ``OTEL_EXPORTER_OTLP_ENDPOINT``, so tracing is off;
+* traced: the same, exporting spans over OTLP/HTTP to a receiver in this process that
+  answers every export with 200, at the project's sampling ratio (10% of new traces);
 * bare: ``bare_app.py`` (same model file, same DataFrame + ``predict_proba`` in a worker
   thread, nothing else) under ``python -m uvicorn`` with the very same uvicorn settings,
   read from the CLI, in the generated project's environment.
@@ -25,8 +29,10 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -299,20 +305,57 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def build_servers(project: Project, scratch: Path, env: dict[str, str]) -> dict[str, Server]:
+TARGETS = ("ours", "traced", "bare")
+#: Throughput each target should keep, as a share of the bare app's.
+THROUGHPUT_TARGETS = {"ours": 0.75, "traced": 0.50}
+
+
+class TraceSink:
+    """An OTLP/HTTP endpoint that takes every export and keeps only a count of them."""
+
+    def __init__(self) -> None:
+        self.exports = 0
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                sink.exports += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self.url = f"http://{HOST}:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def build_servers(
+    project: Project, scratch: Path, env: dict[str, str], sink: TraceSink
+) -> dict[str, Server]:
     def server(name: str) -> Server:
         port = free_port()
-        if name == "ours":
+        if name in ("ours", "traced"):
             command = ["uv", "run", "--no-sync", project.slug, "serve"]
             command += ["--host", HOST, "--port", str(port)]
-            server_env = env
+            server_env = {k: v for k, v in env.items() if not k.startswith("OTEL_")}
+            if name == "traced":
+                server_env["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.url
         else:
             command = ["uv", "run", "--no-sync", "python", "-m", "uvicorn", "bare_app:app"]
             command += ["--app-dir", str(BENCH_DIR), *uvicorn_flags(project.uvicorn_kwargs, port)]
             server_env = {**env, "BENCH_MODEL_PATH": str(project.model_dir / "model.joblib")}
         return Server(name, command, project.path, server_env, scratch / f"{name}.log", port=port)
 
-    return {"ours": server("ours"), "bare": server("bare")}
+    return {name: server(name) for name in TARGETS}
 
 
 def benchmark(args: argparse.Namespace, scratch: Path, processes: Processes) -> dict[str, Any]:
@@ -325,7 +368,9 @@ def benchmark(args: argparse.Namespace, scratch: Path, processes: Processes) -> 
 
     env = child_env(keep_dont_write_bytecode=args.keep_dont_write_bytecode)
     project_path: Path = (
-        args.project.resolve() if args.project else generate_project(scratch / "my-ai-service")
+        args.project.resolve()
+        if args.project
+        else generate_project(scratch / "my-ai-service", {"tracing": "true"})
     )
     project = prepare_project(project_path, args.retrain or args.project is None, env)
     print(f"model {project.model_dir}, uvicorn {project.uvicorn_kwargs}", file=sys.stderr)
@@ -333,11 +378,12 @@ def benchmark(args: argparse.Namespace, scratch: Path, processes: Processes) -> 
     rounds: list[dict[str, Any]] = []
     answers: dict[str, dict[str, Any]] = {}
     commands: dict[str, list[str]] = {}
+    sink = TraceSink()
     for index in range(args.rounds):
-        # Alternate which target goes first, so neither always runs on a warmer machine.
-        order = ["ours", "bare"] if index % 2 == 0 else ["bare", "ours"]
+        # Rotate which target goes first, so none always runs on a warmer machine.
+        order = [*TARGETS[index % len(TARGETS) :], *TARGETS[: index % len(TARGETS)]]
         for name in order:
-            server = build_servers(project, scratch, env)[name]
+            server = build_servers(project, scratch, env, sink)[name]
             commands[name] = server.command
             with processes.running(server):
                 ready_s, answer = server.wait_ready()
@@ -355,8 +401,10 @@ def benchmark(args: argparse.Namespace, scratch: Path, processes: Processes) -> 
                 file=sys.stderr,
             )
 
+    sink.close()
     same = {k: v for k, v in answers["ours"].items() if k in answers["bare"]} == answers["bare"]
     return {
+        "trace_exports": sink.exports,
         "project": str(project.path),
         "model": str(project.model_dir),
         "uvicorn_kwargs_from_cli": project.uvicorn_kwargs,
@@ -378,7 +426,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, processes: Processes) -> 
 
 def report(data: dict[str, Any]) -> dict[str, Any]:
     per_target: dict[str, dict[str, Any]] = {}
-    for name in ("ours", "bare"):
+    for name in TARGETS:
         mine = [r for r in data["rounds"] if r["target"] == name]
         per_target[name] = {
             key: Summary.of([r[key] for r in mine]).as_dict()
@@ -386,13 +434,20 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
         }
         per_target[name]["non_2xx"] = sum(r["non_2xx"] for r in mine)
         per_target[name]["errors"] = sum(r["socket_errors"] + r["timeouts"] for r in mine)
-    ours, bare = per_target["ours"], per_target["bare"]
+    bare = per_target["bare"]
     ratios = {
-        key: ratio(ours[key]["median"], bare[key]["median"])
-        for key in ("rps", "p50_ms", "p99_ms", "ready_s")
+        name: {
+            key: ratio(per_target[name][key]["median"], bare[key]["median"])
+            for key in ("rps", "p50_ms", "p99_ms", "ready_s")
+        }
+        for name in ("ours", "traced")
     }
     load = data["load"]
-    labels = {"ours": "ours (generated service)", "bare": "bare FastAPI, same model"}
+    labels = {
+        "ours": "ours (metrics and logs, tracing off)",
+        "traced": "ours, tracing 10% of new traces",
+        "bare": "bare FastAPI, same model",
+    }
     rows = [
         [
             labels[name],
@@ -404,20 +459,21 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
             str(per_target[name]["errors"]),
             f"{per_target[name]['ready_s']['median']:.1f}",
         ]
-        for name in ("ours", "bare")
+        for name in TARGETS
     ]
-    rows.append(
+    rows += [
         [
-            "ratio ours/bare",
-            fmt_ratio(ratios["rps"]),
+            f"ratio {name}/bare",
+            fmt_ratio(ratios[name]["rps"]),
             "",
-            fmt_ratio(ratios["p50_ms"]),
-            fmt_ratio(ratios["p99_ms"]),
+            fmt_ratio(ratios[name]["p50_ms"]),
+            fmt_ratio(ratios[name]["p99_ms"]),
             "",
             "",
-            fmt_ratio(ratios["ready_s"]),
+            fmt_ratio(ratios[name]["ready_s"]),
         ]
-    )
+        for name in ("ours", "traced")
+    ]
     tool = f"wrk -t{load['threads']}" if load["tool"] == "wrk" else "python loadgen"
     print(
         f"\n### POST {PREDICT_PATH}: {tool} -c{load['connections']}, "
@@ -426,11 +482,16 @@ def report(data: dict[str, Any]) -> dict[str, Any]:
     )
     headers = ["target", "req/s", "req/s range", "p50 ms", "p99 ms", "non-2xx", "errors"]
     print(markdown_table([*headers, "ready s"], rows))
-    print(f"\nuvicorn settings of both (from the CLI): {data['uvicorn_kwargs_from_cli']}")
+    for name, target in THROUGHPUT_TARGETS.items():
+        achieved = ratios[name]["rps"]
+        verdict = "met" if achieved is not None and achieved >= target else "NOT met"
+        print(f"\n{labels[name]}: throughput at least {target:.0%} of bare: {verdict}")
+    print(f"span exports received: {data['trace_exports']}")
+    print(f"\nuvicorn settings of every target (from the CLI): {data['uvicorn_kwargs_from_cli']}")
     print(data["bytecode_note"])
     if not data["answers_agree"]:
         print(f"WARNING: the two targets answered differently: {data['answers']}")
-    return {"summary": per_target, "ratios_ours_over_bare": ratios}
+    return {"summary": per_target, "ratios_over_bare": ratios}
 
 
 def main() -> int:
