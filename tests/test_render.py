@@ -436,6 +436,7 @@ def test_answers_file_records_answers_and_no_secrets(
         "platform",
         "confidence_threshold",
         "quality_metric",
+        "trace_sample_ratio",
     }
     always = {key for key in QUESTIONS if not key.startswith("_")} - computed - conditional
 
@@ -446,6 +447,7 @@ def test_answers_file_records_answers_and_no_secrets(
     assert ("platform" in recorded) == (answers["serving"] == "managed_endpoint")
     assert ("confidence_threshold" in recorded) == (answers["task"] == "classification")
     assert ("quality_metric" in recorded) == (answers["task"] == "classification")
+    assert ("trace_sample_ratio" in recorded) == answers["tracing"]
     assert not any(re.search("key|token|secret|password", key) for key in answers)
 
 
