@@ -60,7 +60,7 @@ def test_promtool_checks_the_rules_and_passes_their_unit_tests(
     project: tuple[Path, dict[str, Any]],
 ) -> None:
     root, _ = project
-    rule_files = sorted(str(path) for path in (root / "ops" / "prometheus").glob("*.yml"))
+    rule_files = sorted(str(path) for path in (root / "ops" / "prometheus").glob("*_rules.yml"))
     unit_tests = sorted(str(path) for path in (root / "ops" / "prometheus" / "tests").glob("*.yml"))
 
     assert len(rule_files) == 2
