@@ -10,14 +10,13 @@ the build tier.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from .helpers import NON_DEFAULT_ANSWERS, generate, run
+from .helpers import NON_DEFAULT_ANSWERS, generate, requires_promtool, run
 
 #: Default answers, a classifier on an inference server, a generator, every answer changed,
 #: and a whole number of seconds as the latency target with a loose objective.
@@ -28,11 +27,6 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
     "non-default": NON_DEFAULT_ANSWERS,
     "loose-objectives": {"availability_slo": 92.0, "latency_slo_ms": 1000},
 }
-
-requires_promtool = pytest.mark.skipif(
-    shutil.which("promtool") is None,
-    reason="promtool is not installed (apt-get install prometheus; .ci/run installs it)",
-)
 
 
 @pytest.fixture(scope="module", params=list(ANSWER_SETS), ids=list(ANSWER_SETS))
