@@ -10,8 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import copier
+import pytest
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+
+#: For tests that run promtool on generated Prometheus files.
+requires_promtool = pytest.mark.skipif(
+    shutil.which("promtool") is None,
+    reason="promtool is not installed (apt-get install prometheus; .ci/run installs it)",
+)
 
 #: Answers that differ from the defaults in every question that has a free value. Questions
 #: asked only for other answers (``when``) are ignored by a copy with these answers together;

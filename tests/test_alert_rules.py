@@ -9,14 +9,13 @@ the answers.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from .helpers import NON_DEFAULT_ANSWERS, generate, run
+from .helpers import NON_DEFAULT_ANSWERS, generate, requires_promtool, run
 
 #: Default answers, a remote classifier, a generator, every answer changed, and an objective
 #: too loose for the 14.4x tier with a whole number of seconds as the latency target.
@@ -34,11 +33,6 @@ TIERS: list[tuple[str, str, float, bool]] = [
     ("1d", "2h", 3, False),
     ("3d", "6h", 1, False),
 ]
-
-requires_promtool = pytest.mark.skipif(
-    shutil.which("promtool") is None,
-    reason="promtool is not installed (apt-get install prometheus; .ci/run installs it)",
-)
 
 
 @pytest.fixture(scope="module", params=list(ANSWER_SETS), ids=list(ANSWER_SETS))
@@ -60,7 +54,7 @@ def test_promtool_checks_the_rules_and_passes_their_unit_tests(
     project: tuple[Path, dict[str, Any]],
 ) -> None:
     root, _ = project
-    rule_files = sorted(str(path) for path in (root / "ops" / "prometheus").glob("*.yml"))
+    rule_files = sorted(str(path) for path in (root / "ops" / "prometheus").glob("*_rules.yml"))
     unit_tests = sorted(str(path) for path in (root / "ops" / "prometheus" / "tests").glob("*.yml"))
 
     assert len(rule_files) == 2

@@ -84,11 +84,16 @@ EXPECTED_FILES = [
     "LICENSE",
     "Makefile",
     "README.md",
+    "docker-compose.yml",
     "docs/runbooks/README.md",
     "docs/runbooks/predict-error-budget-burn.md",
     "docs/runbooks/predict-latency-budget-burn.md",
     "docs/runbooks/service-down.md",
+    "ops/grafana/dashboards/{slug}.json",
+    "ops/grafana/provisioning/dashboards/dashboards.yml",
+    "ops/grafana/provisioning/datasources/prometheus.yml",
     "ops/prometheus/alert_rules.yml",
+    "ops/prometheus/prometheus.yml",
     "ops/prometheus/recording_rules.yml",
     "ops/prometheus/tests/availability.yml",
     "ops/prometheus/tests/batch.yml",
@@ -124,7 +129,9 @@ EXPECTED_FILES = [
     "tests/test_alert_rules.py",
     "tests/test_api.py",
     "tests/test_audit.py",
+    "tests/test_compose.py",
     "tests/test_contract.py",
+    "tests/test_dashboard.py",
     "tests/test_fallback.py",
     "tests/test_observability.py",
     "tests/test_pipeline.py",
@@ -145,9 +152,10 @@ TASK_FILES = {
     "generation": ["data/raw/messages.jsonl", "src/{package}/contracts/prompt.py"],
 }
 
-#: Jinja syntax that should have been rendered. GitHub's `${{ ... }}` and Prometheus's alert
-#: templates (`{{ $value }}`, `{{ $labels.job }}`) are meant to stay.
-JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{(?! \$)|\{%|%\}|\{#|#\}")
+#: Jinja syntax that should have been rendered. GitHub's `${{ ... }}`, Prometheus's alert
+#: templates (`{{ $value }}`, `{{ $labels.job }}`) and Grafana's legends (`{{status}}`, a label
+#: name with no spaces) are meant to stay.
+JINJA_RESIDUE = re.compile(r"(?<!\$)\{\{(?! \$)(?![a-z_]+\}\})|\{%|%\}|\{#|#\}")
 WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM\d|LPT\d)(\..*)?$", re.IGNORECASE)
 WINDOWS_FORBIDDEN = set('<>:"|?*\\')
 
@@ -177,10 +185,12 @@ def test_expected_files_are_present(rendered: tuple[Path, dict[str, Any]]) -> No
     root, answers = rendered
     expected = [*EXPECTED_FILES, *TASK_FILES[answers["task"]]]
     (other_task,) = (files for task, files in TASK_FILES.items() if task != answers["task"])
-    package = answers["package_name"]
+    names = {"package": answers["package_name"], "slug": answers["project_slug"]}
 
-    assert [name for name in expected if not (root / name.format(package=package)).is_file()] == []
-    assert [name for name in other_task if (root / name.format(package=package)).exists()] == []
+    assert [name for name in expected if not (root / name.format(**names)).is_file()] == []
+    assert [name for name in other_task if (root / name.format(**names)).exists()] == []
+    # The OpenTelemetry Collector's configuration comes with the collector, for tracing only.
+    assert (root / "ops" / "otel-collector.yaml").is_file() == answers["tracing"]
 
 
 #: Runtime dependencies that only some strategies need.
