@@ -50,6 +50,7 @@ CONTEXT: dict[str, dict[str, Any]] = {
     "inference_protocol": {"serving": "inference_server"},
     "provider": {"serving": "api_provider"},
     "platform": {"serving": "managed_endpoint"},
+    "trace_sample_ratio": {"tracing": True},
     # Keep the other derived default fixed.
     "latency_slo_ms": {"request_timeout_ms": 1000},
 }
@@ -62,7 +63,7 @@ def test_each_answer_changes_the_output(
     context = CONTEXT.get(key, {})
     baseline = (
         _snapshot(generate(tmp_path / "baseline", context))
-        if "serving" in context
+        if context.keys() & {"serving", "tracing"}
         else default_snapshot
     )
     changed = _snapshot(generate(tmp_path / "project", {**context, key: NON_DEFAULT_ANSWERS[key]}))

@@ -8,6 +8,7 @@ import json
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -238,7 +239,7 @@ def test_only_the_chosen_serving_strategy_is_generated(
 
 
 #: Pipeline dependencies (and test servers) that only some data answers need.
-DATA_DEPENDENCIES = {
+DATA_DEPENDENCIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "psycopg": lambda answers: "postgresql" in answers["data_sources"],
     "pyspark": lambda answers: answers["pipeline_engine"] == "spark",
     "moto": lambda answers: "s3" in answers["data_sources"],
