@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from ..monitoring.prediction_log import PredictionLog
 from ..resilience.chain import PredictionService
 from ..serving.rollout import RolloutRouter
 from ..settings import Settings
@@ -26,6 +27,11 @@ async def get_service(request: Request) -> PredictionService:
     return service
 
 
+async def get_prediction_log(request: Request) -> PredictionLog | None:
+    prediction_log: PredictionLog | None = request.app.state.prediction_log
+    return prediction_log
+
+
 async def get_rollout(request: Request) -> RolloutRouter:
     rollout: RolloutRouter | None = request.app.state.rollout
     if rollout is None:
@@ -38,6 +44,7 @@ async def get_rollout(request: Request) -> RolloutRouter:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServiceDep = Annotated[PredictionService, Depends(get_service)]
 RolloutDep = Annotated[RolloutRouter, Depends(get_rollout)]
+PredictionLogDep = Annotated[PredictionLog | None, Depends(get_prediction_log)]
 
 
 async def require_api_key(request: Request, settings: SettingsDep) -> None:
