@@ -11,6 +11,7 @@ from typing import Any
 
 import copier
 import pytest
+import yaml
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,6 +113,15 @@ def generate(
         unsafe=False,
     )
     return destination
+
+
+def generate_with_answers(
+    destination: Path, data: Mapping[str, Any]
+) -> tuple[Path, dict[str, Any]]:
+    """``generate``, with the answers the project recorded in its answers file."""
+    root = generate(destination, data)
+    answers: dict[str, Any] = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    return root, answers
 
 
 def project_files(root: Path) -> Iterator[Path]:

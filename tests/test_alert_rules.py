@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .helpers import NON_DEFAULT_ANSWERS, generate, requires_promtool, run
+from .helpers import NON_DEFAULT_ANSWERS, generate_with_answers, requires_promtool, run
 
 #: Default answers, a remote classifier, a generator, every answer changed, and an objective
 #: too loose for the 14.4x tier with a whole number of seconds as the latency target.
@@ -39,9 +39,9 @@ TIERS: list[tuple[str, str, float, bool]] = [
 def project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, Any]]:
-    root = generate(tmp_path_factory.mktemp("rules") / "project", ANSWER_SETS[request.param])
-    answers: dict[str, Any] = yaml.safe_load((root / ".copier-answers.yml").read_text())
-    return root, answers
+    return generate_with_answers(
+        tmp_path_factory.mktemp("rules") / "project", ANSWER_SETS[request.param]
+    )
 
 
 def _rules(root: Path, name: str) -> list[dict[str, Any]]:

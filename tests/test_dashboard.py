@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .helpers import NON_DEFAULT_ANSWERS, generate, requires_promtool, run
+from .helpers import NON_DEFAULT_ANSWERS, generate_with_answers, requires_promtool, run
 
 #: Default answers, a classifier on an inference server, a generator, every answer changed,
 #: and a whole number of seconds as the latency target with a loose objective.
@@ -33,9 +33,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
 def project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, Any]]:
-    root = generate(tmp_path_factory.mktemp("dashboard") / "project", ANSWER_SETS[request.param])
-    answers: dict[str, Any] = yaml.safe_load((root / ".copier-answers.yml").read_text())
-    return root, answers
+    return generate_with_answers(
+        tmp_path_factory.mktemp("dashboard") / "project", ANSWER_SETS[request.param]
+    )
 
 
 def _dashboard(root: Path, answers: dict[str, Any]) -> dict[str, Any]:
