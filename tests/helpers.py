@@ -66,6 +66,12 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "runbook_base_url": (
         "https://git.bank.example.org/risk/fraud-score-service-card-payment/-/blob/main/docs/runbooks"
     ),
+    "ci_provider": "gitlab",
+    "container_registry": "registry.bank.example.org/risk/fraud-score-service-card-payment",
+    "staging_environment": "preprod",
+    "production_environment": "live",
+    "production_approval": False,
+    "api_auth": "none",
 }
 
 #: Where a model can run: a short name, the answers that choose it, and the adapter module it

@@ -117,6 +117,12 @@ INVALID_ANSWERS = [
     ("runbook_base_url", "https://wiki.example.com/runbooks/", "without spaces, quotes"),
     ("runbook_base_url", "docs/run books", "without spaces, quotes"),
     ("runbook_base_url", "https://wiki.example.com/page?id=1", "without spaces, quotes"),
+    ("container_registry", "ghcr.io/acme/churn:latest", "without a tag or digest"),
+    ("container_registry", "Registry.example.com/Churn", "without a tag or digest"),
+    ("container_registry", "churn-predictor", "without a tag or digest"),
+    ("staging_environment", "Staging", "lowercase letters, digits or hyphens"),
+    ("production_environment", "", "lowercase letters, digits or hyphens"),
+    ("production_environment", "staging", "must differ from the staging one"),
 ]
 
 #: Pairs of answers that make no sense together, refused with the reason and a way out.
