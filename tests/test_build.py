@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from .helpers import (
     NON_DEFAULT_ANSWERS,
@@ -25,6 +24,7 @@ from .helpers import (
     git_commit,
     git_init,
     project_env,
+    quality_gate_commands,
     run,
 )
 
@@ -132,9 +132,7 @@ def _wait_until_up(base_url: str, process: subprocess.Popen[bytes], probe: str) 
 
 
 def _quality_gate_commands(root: Path) -> list[str]:
-    workflow = yaml.safe_load((root / ".github" / "workflows" / "ci.yml").read_text())
-    steps = workflow["jobs"]["quality-gate"]["steps"]
-    commands = [step["run"] for step in steps if "run" in step]
+    commands = quality_gate_commands(root)
     assert any("make evaluate" in command for command in commands), commands
     return commands
 
