@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -280,3 +282,40 @@ def test_static_pipeline_files_hold_no_jinja(directory: Path) -> None:
     for path in files:
         text = re.sub(r"\$\{\{.*?\}\}", "", path.read_text())
         assert not re.search(r"\{\{|\{%|\{#", text), path
+
+
+def test_make_deploy_applies_the_digest_and_waits(
+    project: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """With a kubectl that renders instead of applying: the manifests name the digest."""
+    root, answers = project
+    kubectl = shutil.which("kubectl")
+    if answers["deploy_target"] != "kubernetes":
+        pytest.skip("no deploy target")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed (it renders the kustomization)")
+    calls = tmp_path / "calls.log"
+    fake = tmp_path / "bin" / "kubectl"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {calls}\n'
+        f'if [ "$1" = apply ] && [ "$2" = -k ]; then exec {kubectl} kustomize "$3"; fi\n'
+        'if [ "$1" = config ]; then echo test-context; fi\n'
+    )
+    fake.chmod(0o755)
+    image = "registry.example.org/team/service@sha256:" + "ab" * 32
+    env = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["make", "deploy", "ENVIRONMENT=staging", f"IMAGE={image}"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    images = re.findall(r"image: (\S+)", result.stdout)
+    assert images == [image], images
+    slug = answers["project_slug"]
+    assert f"argo rollouts status {slug} --timeout 60m" in calls.read_text()
+    assert not list(root.glob(".deploy-*")), "the overlay is removed"
