@@ -16,7 +16,7 @@ import yaml
 from .helpers import (
     ACTIONLINT,
     TEMPLATE_ROOT,
-    generate,
+    generate_with_answers,
     quality_gate_commands,
     requires_actionlint,
     run,
@@ -40,7 +40,7 @@ ELSEWHERE = {"security", "smoke", "loadtest"}
 #: Targets only the quality gate calls, each for one serving answer.
 GATE_ONLY = {"train", "register"}
 
-PIPELINE_ANSWERS = {
+PIPELINE_ANSWERS: dict[str, dict[str, Any]] = {
     "github-kubernetes": {},
     "github-none": {"ci_provider": "github", "deploy_target": "none", "production_approval": False},
     "gitlab-kubernetes": {"ci_provider": "gitlab"},
@@ -64,14 +64,12 @@ STATIC_DIRS = [
 ]
 
 
-@pytest.fixture(scope="module", params=PIPELINE_ANSWERS.items(), ids=PIPELINE_ANSWERS.keys())
+@pytest.fixture(scope="module", params=list(PIPELINE_ANSWERS.items()), ids=list(PIPELINE_ANSWERS))
 def project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, Any]]:
     _, data = request.param
-    root = generate(tmp_path_factory.mktemp("pipelines") / "project", data)
-    answers: dict[str, Any] = yaml.safe_load((root / ".copier-answers.yml").read_text())
-    return root, answers
+    return generate_with_answers(tmp_path_factory.mktemp("pipelines") / "project", data)
 
 
 def _pipeline_files(root: Path) -> list[Path]:
