@@ -90,6 +90,7 @@ EXPECTED_FILES = [
     "docs/runbooks/predict-error-budget-burn.md",
     "docs/runbooks/predict-latency-budget-burn.md",
     "docs/runbooks/service-down.md",
+    "loadtest/locustfile.py",
     "ops/grafana/dashboards/{slug}.json",
     "ops/grafana/provisioning/dashboards/dashboards.yml",
     "ops/grafana/provisioning/datasources/prometheus.yml",
@@ -129,6 +130,7 @@ EXPECTED_FILES = [
     "src/{package}/resilience/fallback.py",
     "src/{package}/serving/base.py",
     "src/{package}/settings.py",
+    "src/{package}/smoke.py",
     "tests/conftest.py",
     "tests/test_alert_rules.py",
     "tests/test_api.py",
@@ -138,9 +140,11 @@ EXPECTED_FILES = [
     "tests/test_dashboard.py",
     "tests/test_drift.py",
     "tests/test_fallback.py",
+    "tests/test_loadtest.py",
     "tests/test_observability.py",
     "tests/test_pipeline.py",
     "tests/test_resilience.py",
+    "tests/test_smoke.py",
 ]
 #: What only one task has: a trained demo model, or a generation contract; and its sample data.
 TASK_FILES = {
