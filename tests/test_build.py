@@ -137,8 +137,24 @@ def _quality_gate_commands(root: Path) -> list[str]:
     return commands
 
 
-def _predict(base_url: str, task: str = "classification") -> httpx.Response:
-    return httpx.post(f"{base_url}/v1/predict", json=EXAMPLE_REQUESTS[task], timeout=10)
+def _api_headers(root: Path) -> dict[str, str]:
+    """The bearer header of the API key `make setup` wrote into ``root``'s .env, if any."""
+    env_file = root / ".env"
+    lines = env_file.read_text().splitlines() if env_file.is_file() else []
+    for line in lines:
+        name, _, value = line.partition("=")
+        if name.endswith("_API_KEYS") and value:
+            return {"Authorization": f"Bearer {value.split(',')[0]}"}
+    return {}
+
+
+def _predict(base_url: str, root: Path, task: str = "classification") -> httpx.Response:
+    return httpx.post(
+        f"{base_url}/v1/predict",
+        json=EXAMPLE_REQUESTS[task],
+        headers=_api_headers(root),
+        timeout=10,
+    )
 
 
 @pytest.mark.parametrize("answers", BUILD_COMBINATIONS.values(), ids=BUILD_COMBINATIONS.keys())
@@ -207,7 +223,7 @@ def test_generated_project_passes_its_own_checks(
     base_url = f"http://127.0.0.1:{port}"
     if answers.get("serving", "in_process") == "in_process":
         _wait_until_up(base_url, serve, "/readyz")
-        response = _predict(base_url, task)
+        response = _predict(base_url, root, task)
         assert response.status_code == 200, response.text
         assert response.json()["model_version"] == "v1"
         assert 0 <= response.json()["confidence"] <= 1
@@ -216,10 +232,10 @@ def test_generated_project_passes_its_own_checks(
         # fallback answers, which is what production sees while the model server is down.
         _wait_until_up(base_url, serve, "/healthz")
         assert httpx.get(f"{base_url}/readyz", timeout=5).status_code == 503
-        response = _predict(base_url, task)
+        response = _predict(base_url, root, task)
         if answers.get("fallback") == "secondary":  # no secondary model configured either
             assert response.status_code == 503, response.text
-            assert "FALLBACK_MODEL" in response.json()["error"]["message"]
+            assert response.json()["error"]["code"] == "model_unavailable"
         else:
             assert response.status_code == 200, response.text
             assert response.json()["fallback"] is True
@@ -264,6 +280,6 @@ def test_readme_quick_start_serves_predictions(
     )
     background.append(process)
     _wait_until_up(f"http://127.0.0.1:{port}", process, "/readyz")
-    response = _predict(f"http://127.0.0.1:{port}")
+    response = _predict(f"http://127.0.0.1:{port}", tmp_path / "my-ai-service")
     assert response.status_code == 200, response.text
     assert response.json()["model_version"] == "v1"

@@ -335,6 +335,54 @@ def test_tracing_is_generated_only_when_chosen(rendered: tuple[Path, dict[str, A
         assert f"default={answers['trace_sample_ratio']}," in settings
 
 
+def test_api_auth_is_generated_only_when_chosen(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, answers = rendered
+    package = root / "src" / answers["package_name"]
+    api_key = answers["api_auth"] == "api_key"
+    service = "\n".join(path.read_text() for path in package.rglob("*.py"))
+
+    assert (package / "api" / "auth.py").exists() == api_key
+    for code in ("require_api_key", "api_keys", "hmac", "MissingApiKeyError"):
+        assert (code in service) == api_key, code
+    assert ("API_KEYS" in (root / ".env.example").read_text()) == api_key
+    assert ("API_KEYS=" in (root / "Makefile").read_text()) == api_key, "make setup writes one"
+    deployment = root / "deploy" / "kubernetes" / "deployment.yaml"
+    if deployment.exists():
+        assert ("secretKeyRef" in deployment.read_text()) == api_key
+    readme = (root / "README.md").read_text()
+    assert ("Authorization: Bearer $KEY" in readme) == api_key
+    assert ("a gateway in front of it does" in readme) == (not api_key)
+
+
+def test_security_md_is_filled_from_the_answers(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, answers = rendered
+    security = (root / "SECURITY.md").read_text()
+
+    assert security.startswith(f"# Security\n\n{answers['project_name']} serves")
+    assert f"Write to {answers['author_email']}" in security
+    assert ("API_KEYS` " in security) == (answers["api_auth"] == "api_key")
+    assert ("Prompt injection" in security) == (answers["task"] == "generation")
+    assert ("[redacted]" in security) == answers["personal_data"]
+    assert "make security" in security
+
+
+def test_make_security_audits_checks_and_scans(rendered: tuple[Path, dict[str, Any]]) -> None:
+    root, _ = rendered
+    makefile = (root / "Makefile").read_text()
+    recipe = makefile.split("\nsecurity:", 1)[1].split("\n\n", 1)[0]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    dev = " ".join(pyproject["dependency-groups"]["dev"])
+
+    for tool in ("pip-audit", "ruff check --select S", "detect-secrets-hook"):
+        assert tool in recipe, tool
+    for package in ("pip-audit", "detect-secrets", "schemathesis"):
+        assert package in dev, package
+    baseline = json.loads((root / ".secrets.baseline").read_text())
+    assert baseline["results"] == {}
+    hooks = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())
+    assert "detect-secrets" in {hook["id"] for repo in hooks["repos"] for hook in repo["hooks"]}
+
+
 def test_no_template_syntax_is_left_behind(rendered: tuple[Path, dict[str, Any]]) -> None:
     root, _ = rendered
     for path in project_files(root):

@@ -6,7 +6,6 @@ its thread pool, a hand-off that costs every request time and jitter for nothing
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -45,17 +44,3 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServiceDep = Annotated[PredictionService, Depends(get_service)]
 RolloutDep = Annotated[RolloutRouter, Depends(get_rollout)]
 PredictionLogDep = Annotated[PredictionLog | None, Depends(get_prediction_log)]
-
-
-async def require_api_key(request: Request, settings: SettingsDep) -> None:
-    """When an API key is configured, demand it as a bearer token (constant-time compare)."""
-    if settings.api_key is None:
-        return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    expected = settings.api_key.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-        raise HTTPException(
-            status_code=401,
-            detail="Missing or wrong API key; send `Authorization: Bearer <key>`.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )

@@ -22,6 +22,24 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: Probes and scrapes: counted in the metrics, logged only when they fail.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+#: On every response: no MIME sniffing, no framing, no referrer, no window shared with openers.
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+#: The API answers JSON: a browser may load nothing from a response, nor frame it.
+STRICT_CSP = b"default-src 'none'; frame-ancestors 'none'"
+#: The interactive docs (Swagger UI, ReDoc) load their scripts and styles from jsDelivr, start
+#: with an inline script, fetch /openapi.json, and ReDoc runs a worker and Google's fonts.
+DOCS_CSP = (
+    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    b"font-src https://fonts.gstatic.com; img-src 'self' data: https:; connect-src 'self'; "
+    b"worker-src blob:; frame-ancestors 'none'"
+)
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
 async def send_json_error(
@@ -39,6 +57,32 @@ async def send_json_error(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeadersMiddleware:
+    """Add the security headers to every response, and ``Cache-Control: no-store`` under
+    ``path_prefix``: predictions are about someone, and no cache in between may keep them."""
+
+    def __init__(self, app: ASGIApp, path_prefix: str = "/v1/") -> None:
+        self.app = app
+        self.path_prefix = path_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        csp = DOCS_CSP if path in DOCS_PATHS else STRICT_CSP
+        added = [*SECURITY_HEADERS, (b"content-security-policy", csp)]
+        if path.startswith(self.path_prefix):
+            added.append((b"cache-control", b"no-store"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *added]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class BodySizeLimitMiddleware:
