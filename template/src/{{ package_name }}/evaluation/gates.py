@@ -1,4 +1,5 @@
-"""The quality gates: a minimum overall and in every slice, and no regression from the champion.
+"""The quality gates: a minimum overall and in every slice, no regression from the champion,
+and, where there is one, better than the simplest baseline.
 
 Each gate says whether it passed, the measured value, the threshold and by how much it missed,
 so a refused promotion tells the team exactly what to fix.
@@ -46,8 +47,10 @@ def check_gates(
     *,
     minimum: float,
     max_drop: float,
+    baseline: Evaluation | None = None,
 ) -> list[GateResult]:
-    """Every gate's result for ``candidate``; the champion's, when there is one, is the baseline."""
+    """Every gate's result for ``candidate``, against the champion when there is one and the
+    simplest baseline (``baseline``: always the most common answer) when there is one."""
     metric = candidate.metric
     results = [_at_least("overall", f"{metric} overall", candidate.overall, minimum)]
     for value, score in sorted(candidate.slices.items()):
@@ -72,6 +75,25 @@ def check_gates(
                         if passed
                         else f"{drop:.4f} lower, over the allowed drop of {max_drop:.4f} by "
                         f"{drop - max_drop:.4f}"
+                    )
+                ),
+            )
+        )
+    if baseline is not None:
+        passed = candidate.overall > baseline.overall
+        results.append(
+            GateResult(
+                name="versus baseline",
+                passed=passed,
+                value=candidate.overall,
+                threshold=baseline.overall,
+                message=(
+                    f"{metric} {candidate.overall:.4f} vs {baseline.overall:.4f} for"
+                    f" {baseline.version}: "
+                    + (
+                        f"better by {candidate.overall - baseline.overall:.4f}"
+                        if passed
+                        else "no better, so the model has learned nothing the golden set shows"
                     )
                 ),
             )
