@@ -366,6 +366,69 @@ def test_security_md_is_filled_from_the_answers(rendered: tuple[Path, dict[str, 
     assert "make security" in security
 
 
+#: The ML Test Score tests a project automates; the rest are ticked by hand in its checklist.
+AUTOMATED_RUBRIC_TESTS = {"classification": 20, "generation": 19}
+#: A value a person still has to fill in: names, owners, contacts, who did a check and when.
+PLACEHOLDER = re.compile(r"\[to fill: ([^\]]*)\]")
+
+
+def _rubric(root: Path, package: str) -> dict[str, tuple[str, ...]]:
+    """Each rubric test's key and the scorecard items that automate it, read from the code."""
+    tree = ast.parse((root / "src" / package / "readiness" / "rubric.py").read_text())
+    tests = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "RubricTest":
+            key, _section, _test, automated_by = (ast.literal_eval(arg) for arg in node.args[:4])
+            tests[key] = automated_by
+    return tests
+
+
+def test_readiness_checklist_is_filled_from_the_answers(
+    rendered: tuple[Path, dict[str, Any]],
+) -> None:
+    root, answers = rendered
+    checklist = (root / "docs" / "readiness.md").read_text()
+
+    assert f"| p99 latency objective | {answers['latency_slo_ms']} ms |" in checklist
+    assert f"| Availability objective | {answers['availability_slo']}% of" in checklist
+    assert f"| Load test traffic (2x) | {answers['expected_rps'] * 2} requests/s" in checklist
+    assert f"| Rollout steps | {answers['rollout_steps']} percent |" in checklist
+    assert f"`{answers['staging_environment']}`, then `{answers['production_environment']}`" in (
+        checklist
+    )
+    assert ("| Confidence threshold |" in checklist) == (answers["task"] == "classification")
+    assert ("`privacy-audit`" in checklist) == answers["personal_data"]
+    for line in checklist.splitlines():
+        if PLACEHOLDER.search(line):
+            assert line.startswith(("| ", "- [ ] `", "  ")), line
+
+    rubric = _rubric(root, answers["package_name"])
+    assert len(rubric) == 28
+    automated = [key for key, items in rubric.items() if items]
+    assert len(automated) == AUTOMATED_RUBRIC_TESTS[answers["task"]]
+    boxes = set(re.findall(r"^- \[ \] `(ml-[a-z0-9]+)`", checklist, re.MULTILINE))
+    assert boxes == {f"ml-{key.lower()}" for key, items in rubric.items() if not items}
+
+
+def test_documents_leave_only_names_owners_and_sign_offs_to_fill(
+    rendered: tuple[Path, dict[str, Any]],
+) -> None:
+    root, _ = rendered
+    for path in project_files(root):
+        if path.suffix != ".md":
+            continue
+        text = path.read_text(encoding="utf-8")
+        relative = path.relative_to(root).as_posix()
+        assert not re.search(r"\b(TODO|TBD|FIXME|XXX|lorem ipsum)\b", text, re.IGNORECASE), relative
+        for value in PLACEHOLDER.findall(text):
+            if value == "...":
+                continue  # the convention itself, explained
+            assert re.search(
+                r"name|owner|who|link|channel|contact|phone|email|rotation|page|date|team",
+                value,
+            ), f"{relative}: [to fill: {value}] is not a name, an owner or a contact"
+
+
 def test_make_security_audits_checks_and_scans(rendered: tuple[Path, dict[str, Any]]) -> None:
     root, _ = rendered
     makefile = (root / "Makefile").read_text()
