@@ -55,6 +55,7 @@ NON_DEFAULT_ANSWERS: dict[str, Any] = {
     "data_sources": ["postgresql", "s3"],
     "pipeline_engine": "spark",
     "personal_data": True,
+    "compliance": ["gdpr", "soc2"],
     "model_registry": "mlflow",
     "quality_metric": "f1",
     "quality_min": 0.6,

@@ -51,6 +51,8 @@ CONTEXT: dict[str, dict[str, Any]] = {
     "provider": {"serving": "api_provider"},
     "platform": {"serving": "managed_endpoint"},
     "trace_sample_ratio": {"tracing": True},
+    # GDPR needs personal data; the baseline has it too, so only the regimes differ.
+    "compliance": {"personal_data": True},
     # Keep the other derived default fixed.
     "latency_slo_ms": {"request_timeout_ms": 1000},
 }
@@ -63,7 +65,7 @@ def test_each_answer_changes_the_output(
     context = CONTEXT.get(key, {})
     baseline = (
         _snapshot(generate(tmp_path / "baseline", context))
-        if context.keys() & {"serving", "tracing"}
+        if context.keys() & {"serving", "tracing", "personal_data"}
         else default_snapshot
     )
     changed = _snapshot(generate(tmp_path / "project", {**context, key: NON_DEFAULT_ANSWERS[key]}))
@@ -95,6 +97,10 @@ INVALID_ANSWERS = [
     ("confidence_threshold", 1.0, "at least 0 and below 1"),
     ("confidence_threshold", -0.1, "at least 0 and below 1"),
     ("data_sources", [], "Pick at least one data source"),
+    ("compliance", [], "Pick at least one: none, or every regime"),
+    ("compliance", ["none", "soc2"], "answer none alone, or drop none and keep soc2"),
+    ("compliance", ["gdpr"], "answer personal_data: true, or drop gdpr"),
+    ("compliance", ["soc2", "hipaa"], "answer personal_data: true, or drop hipaa"),
     ("quality_min", 1.5, "between 0 and 1"),
     ("quality_slice", "Region Name", "lowercase letters, digits and underscores"),
     ("max_metric_drop", -0.01, "between 0 and 1"),
@@ -173,6 +179,7 @@ def test_combinations_that_make_no_sense_are_refused(
         ("platform", "gke"),
         ("pipeline_engine", "flink"),
         ("data_sources", ["local_files", "mysql"]),
+        ("compliance", ["none", "iso27001"]),
         ("model_registry", "sagemaker"),
         ("quality_metric", "precision"),
         ("deploy_target", "nomad"),
