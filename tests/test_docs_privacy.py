@@ -18,8 +18,6 @@ INCIDENT = "docs/runbooks/incident-response.md"
 ROLLBACK = "docs/runbooks/rollback.md"
 #: What the checks read: the docs, and the files they link to. Nothing else is rendered.
 RENDERED = [".copier-answers.yml", "docs/", "docs/**", "SECURITY.md", "Makefile", "ops/", "ops/**"]
-#: Written by another part of the readiness work; links to it are allowed before it exists.
-PENDING_LINKS = {"docs/readiness.md"}
 #: The headings of each regime's section in docs/privacy.md.
 REGIME_HEADINGS = {"gdpr": "## GDPR", "hipaa": "## HIPAA", "soc2": "## SOC 2"}
 #: Placeholders other than `[to fill: ...]` that must never be left behind.
@@ -218,14 +216,12 @@ def check_relative_links_resolve(root: Path, answers: dict[str, Any]) -> None:
                 continue
             resolved = (path.parent / target.split("#")[0]).resolve()
             relative = resolved.relative_to(root.resolve()).as_posix()
-            assert resolved.exists() or relative in PENDING_LINKS, f"{path.name} -> {target}"
+            assert resolved.exists(), f"{path.name} -> {target} ({relative})"
 
 
 def check_make_targets_in_the_docs_exist(root: Path, answers: dict[str, Any]) -> None:
     makefile = (root / "Makefile").read_text()
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
-    # Being added to the Makefile by the readiness scorecard's work.
-    targets |= {"readiness", "rollback-drill"}
     for path in _documents(root):
         for command in re.findall(r"`make ([a-z][a-z -]*?)(?: [A-Z]+=[^`]*)?`", path.read_text()):
             missing = [word for word in command.split() if word not in targets]
