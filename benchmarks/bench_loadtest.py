@@ -196,8 +196,8 @@ def run_loadtest(
 ) -> tuple[dict[str, Any], int]:
     """``make loadtest`` against ``url``: the locustfile's summary, and make's exit code.
 
-    Exit code 1 is the load test's verdict "fail" (p99, errors or rate), which is a result
-    here, not an error; only a missing summary is.
+    A non-zero exit is usually the load test's verdict "fail" (p99, errors or rate; make
+    then exits 2), which is a result here, not an error; only a missing summary is.
     """
     summary = project.path / SUMMARY
     summary.unlink(missing_ok=True)
@@ -261,6 +261,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def benchmark(args: argparse.Namespace, scratch: Path, processes: Processes) -> dict[str, Any]:
+    load_at_start = os.getloadavg()
     env = child_env(keep_dont_write_bytecode=args.keep_dont_write_bytecode)
     project_path: Path = (
         args.project.resolve()
@@ -321,6 +322,7 @@ def benchmark(args: argparse.Namespace, scratch: Path, processes: Processes) -> 
             "warmup_requests": args.warmup,
         },
         "bytecode_note": bytecode_note(args.keep_dont_write_bytecode),
+        "load_average_at_benchmark_start": load_at_start,
         "rounds": rounds,
     }
 
