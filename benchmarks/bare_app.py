@@ -1,10 +1,12 @@
-"""The baseline of bench_service.py: a bare FastAPI app serving the same trained model.
+"""The baseline of bench_service.py and bench_loadtest.py: a bare FastAPI app, same model.
 
 It does what the generated service does on ``POST /v1/predict`` and nothing else: a
 pydantic model of the same five fields, a one-row DataFrame, ``predict_proba`` in a
 worker thread. No middleware, no error handlers, no settings, no dependencies, no
-deadline, no response model. The difference to the generated service is what the
-template's production shape costs per request.
+deadline, no response model, no authentication (an ``Authorization`` header is ignored).
+The difference to the generated service is what the template's production shape costs
+per request. The answer has the generated ``PredictResponse``'s fields (``fallback`` is
+always false), so the project's load test accepts it as a valid answer.
 
 It imports fastapi, pandas and joblib, so it runs in the generated project's environment,
 from the project's root (``BENCH_MODEL_PATH`` overrides the model file):
@@ -62,6 +64,8 @@ async def predict(body: PredictRequest) -> dict[str, Any]:
         "prediction": class_names[int(estimator.classes_[best])],
         "confidence": float(probabilities[0][best]),
         "model_version": model_version,
+        "fallback": False,
+        "fallback_reason": None,
     }
 
 
