@@ -139,6 +139,20 @@ def generate_with_answers(
     return root, answers
 
 
+_RENDERED: dict[str, tuple[Path, dict[str, Any]]] = {}
+
+
+def render_once(
+    key: str, data: Mapping[str, Any], factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, Any]]:
+    """``generate_with_answers`` for the answers named ``key``, once per test process: the
+    modules that only read rendered projects share them. Do not change the files."""
+    if key not in _RENDERED:
+        _RENDERED[key] = generate_with_answers(factory.mktemp("render") / "project", data)
+    root, answers = _RENDERED[key]
+    return root, dict(answers)
+
+
 def project_files(root: Path) -> Iterator[Path]:
     """Every file of a generated project, outside version control and tool caches."""
     skipped = {".git", ".venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from .helpers import NON_DEFAULT_ANSWERS, STRATEGIES, generate
+from .helpers import NON_DEFAULT_ANSWERS, STRATEGIES, render_once
 from .test_render import COMBINATIONS, JINJA_RESIDUE
 
 #: The records, in the order of their index, and the answers each one decides: the chosen value
@@ -52,15 +51,8 @@ DOCS = [
     *(f"docs/decisions/{name}" for name in DECISIONS),
     "docs/capacity.md",
     "docs/launch-plan.md",
-]
-#: Links to documents other changes add to every project (or, for privacy.md, to projects with
-#: personal data). Remove each one from here once its document is generated.
-PENDING_LINKS = {
     "docs/readiness.md",
-    "docs/runbooks/incident-response.md",
-    "docs/runbooks/rollback.md",
-    "docs/privacy.md",
-}
+]
 #: The only unfilled values allowed are `[to fill: <what>]`; anything else that reads like a
 #: placeholder is a value the answers should have filled.
 PLACEHOLDER = re.compile(
@@ -79,10 +71,8 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 def project(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, Any]]:
-    _, data = request.param
-    root = generate(tmp_path_factory.mktemp("docs") / "project", data)
-    answers: dict[str, Any] = yaml.safe_load((root / ".copier-answers.yml").read_text())
-    return root, answers
+    key, data = request.param
+    return render_once(key, data, tmp_path_factory)
 
 
 def _section(text: str, heading: str) -> str:
@@ -248,17 +238,13 @@ def test_no_template_syntax_or_placeholder_is_left(project: tuple[Path, dict[str
 
 
 def test_relative_links_resolve(project: tuple[Path, dict[str, Any]]) -> None:
-    root, answers = project
+    root, _ = project
     for name in DOCS:
         path = root / name
         for target in LINK.findall(path.read_text()):
             if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue
             resolved = (path.parent / target.split("#", 1)[0]).resolve()
-            relative = resolved.relative_to(root.resolve()).as_posix()
-            if relative in PENDING_LINKS:
-                assert relative != "docs/privacy.md" or answers["personal_data"], name
-                continue
             assert resolved.exists(), (name, target)
 
 

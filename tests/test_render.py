@@ -20,9 +20,9 @@ from .helpers import (
     NON_DEFAULT_ANSWERS,
     STRATEGIES,
     TEMPLATE_ROOT,
-    generate,
     project_files,
     quality_gate_commands,
+    render_once,
     run,
 )
 
@@ -185,8 +185,7 @@ def rendered(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, dict[str, Any]]:
     key, data = request.param
-    root = generate(tmp_path_factory.mktemp("render") / "project", data)
-    answers: dict[str, Any] = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    root, answers = render_once(key, data, tmp_path_factory)
     return root, {**answers, "_strategy": STRATEGY_OF[key]}
 
 
