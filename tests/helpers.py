@@ -213,6 +213,23 @@ def git_commit(root: Path, message: str) -> None:
     )
 
 
+def template_clone(destination: Path, tag: str) -> Path:
+    """The template's working tree (uncommitted changes included) as a fresh repository at
+    ``destination`` whose one commit is tagged ``tag``: a release to generate or update from."""
+    listed = run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], TEMPLATE_ROOT
+    ).stdout.splitlines()
+    for name in listed:
+        source = TEMPLATE_ROOT / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git_init(destination)
+    run(["git", "tag", tag], destination)
+    return destination
+
+
 def find_python(version: str) -> str | None:
     """An interpreter for ``version`` on this machine, for uv to build the project with."""
     pyenv = Path.home() / ".pyenv" / "versions"

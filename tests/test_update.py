@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import copier
 import pytest
 import yaml
 
-from .helpers import TEMPLATE_ROOT, git_commit, git_init, project_files, run
+from .helpers import git_commit, git_init, project_files, run, template_clone
 
 pytestmark = pytest.mark.update
 
@@ -17,22 +16,6 @@ USER_MODEL_EDIT = "LogisticRegression(max_iter=1_000, C=0.5, random_state=RANDOM
 USER_README_NOTE = "## Our on-call\n\nPage the churn team in #churn-oncall.\n"
 TEMPLATE_README_NOTE = "New here? `make help` lists every task.\n"
 TEMPLATE_MAKE_TARGET = "name: ## Print the distribution name\n\t@echo {{ project_slug }}\n"
-
-
-def _release_clone(destination: Path) -> Path:
-    """The template's working tree as a fresh repository, tagged as release 1.0.0."""
-    listed = run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], TEMPLATE_ROOT
-    ).stdout.splitlines()
-    for name in listed:
-        source = TEMPLATE_ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    git_init(destination)
-    run(["git", "tag", "1.0.0"], destination)
-    return destination
 
 
 def _no_conflicts(root: Path) -> None:
@@ -44,7 +27,7 @@ def _no_conflicts(root: Path) -> None:
 
 
 def test_update_brings_template_changes_and_keeps_user_edits(tmp_path: Path) -> None:
-    template = _release_clone(tmp_path / "template")
+    template = template_clone(tmp_path / "template", tag="1.0.0")
     project = tmp_path / "project"
     copier.run_copy(str(template), project, defaults=True, quiet=True, unsafe=False)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
