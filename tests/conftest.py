@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,3 +14,10 @@ from .helpers import generate
 def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project generated with every default answer, shared by read-only tests."""
     return generate(tmp_path_factory.mktemp("default") / "project")
+
+
+@pytest.fixture(scope="session")
+def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Caches shared by the projects one test process builds (TEMPLATE_TEST_CACHE to keep them)."""
+    configured = os.environ.get("TEMPLATE_TEST_CACHE")
+    return Path(configured) if configured else tmp_path_factory.mktemp("cache")

@@ -247,6 +247,20 @@ def find_python(version: str) -> str | None:
     return None
 
 
+def build_env(python_version: str, cache_root: Path) -> dict[str, str]:
+    """What `make` in a generated project needs: the interpreter, and caches kept across
+    projects (skips the test when this machine has no such Python)."""
+    python = find_python(python_version)
+    if python is None:
+        pytest.skip(f"no Python {python_version} interpreter on this machine")
+    return {
+        "UV_PYTHON": python,
+        # One mypy cache for every generated project: third-party stubs are checked once.
+        "MYPY_CACHE_DIR": str(cache_root / "mypy"),
+        "PRE_COMMIT_HOME": str(cache_root / "pre-commit"),
+    }
+
+
 def _github_condition(condition: str | None, values: Mapping[str, object]) -> bool:
     """Evaluate one of checks.yml's `if:` expressions (names, !, &&, ||, ==, != and '')."""
     if condition is None:
