@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ import pytest
 import yaml
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TEMPLATE_ROOT / "scripts"))
+
+import release as release  # noqa: E402  (scripts/release.py: the releases in CHANGELOG.md)
 
 #: For tests that run promtool on generated Prometheus files.
 requires_promtool = pytest.mark.skipif(
@@ -245,6 +249,30 @@ def find_python(version: str) -> str | None:
         if probe.returncode == 0:
             return str(candidate)
     return None
+
+
+def template_history(destination: Path) -> Path:
+    """A clone of the template with its history, every release in CHANGELOG.md tagged, and the
+    working tree (uncommitted changes included) as its newest commit."""
+    run(["git", "clone", "--quiet", str(TEMPLATE_ROOT), str(destination)], TEMPLATE_ROOT)
+    for entry in release.parse((TEMPLATE_ROOT / "CHANGELOG.md").read_text()).releases:
+        commit = release.release_commit(entry, root=TEMPLATE_ROOT)
+        run(["git", "tag", "--force", str(entry.version), commit], destination)
+    listed = set(
+        run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"], TEMPLATE_ROOT
+        ).stdout.splitlines()
+    )
+    for name in run(["git", "ls-files"], destination).stdout.splitlines():
+        if name not in listed or not (TEMPLATE_ROOT / name).is_file():
+            (destination / name).unlink()
+    for name in listed:
+        if (TEMPLATE_ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE_ROOT / name, destination / name)
+    if run(["git", "status", "--porcelain"], destination).stdout:
+        git_commit(destination, "The template's working tree")
+    return destination
 
 
 def build_env(python_version: str, cache_root: Path) -> dict[str, str]:

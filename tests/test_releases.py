@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import sys
 from pathlib import Path
 
 import pytest
 from packaging.version import Version
 
-from .helpers import TEMPLATE_ROOT, git_commit, git_init, run
-
-sys.path.insert(0, str(TEMPLATE_ROOT / "scripts"))
-
-import release
+from .helpers import TEMPLATE_ROOT, git_commit, git_init, release, run
 
 CHANGELOG = """# Changelog
 
