@@ -150,6 +150,14 @@ def cut(version_text: str, root: Path = ROOT, today: datetime.date | None = None
     changelog_path.write_text(released.rstrip("\n") + "\n", encoding="utf-8")
     release = parse(released).releases[0]
     _git("add", CHANGELOG, root=root)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():  # the repository's own version follows its releases
+        text = pyproject.read_text(encoding="utf-8")
+        pyproject.write_text(
+            re.sub(r'^version = ".*"$', f'version = "{version}"', text, count=1, flags=re.M),
+            encoding="utf-8",
+        )
+        _git("add", "pyproject.toml", root=root)
     _git("commit", "--quiet", "-m", f"Release {version}", root=root)
     _git("tag", "--annotate", str(version), "-m", f"Release {version}", root=root)
     return release

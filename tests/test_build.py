@@ -234,11 +234,12 @@ def test_every_serving_strategy_passes_its_own_checks(
 
     run(["uv", "sync", "--quiet"], root, env)
     run(["make", "lint"], root, env)
-    # The modules that drive a whole service under load for seconds at a time, the same
-    # whatever model is behind it, run in the full builds above (in process and a hosted API);
-    # the MLflow build keeps the rollback drill, which moves MLflow's aliases.
+    # The modules that run a whole service for seconds at a time, or the whole scorecard, the
+    # same whatever model is behind it, run in the full builds above (in process and a hosted
+    # API); the MLflow build keeps those that read or move MLflow's aliases.
     slow = {"test_loadtest.py"}
-    slow |= {"test_rollback_drill.py"} if answers.get("model_registry") != "mlflow" else set()
+    if answers.get("model_registry") != "mlflow":
+        slow |= {"test_rollback_drill.py", "test_readiness.py"}
     run(["uv", "run", "pytest", "-q", *(f"--ignore=tests/{module}" for module in slow)], root, env)
 
 

@@ -36,6 +36,7 @@ TODAY = datetime.date(2026, 12, 5)
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
     (tmp_path / "CHANGELOG.md").write_text(CHANGELOG)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "t"\nversion = "1.0.0"\n')
     git_init(tmp_path)
     return tmp_path
 
@@ -63,6 +64,8 @@ def test_cut_releases_the_unreleased_section_as_a_tagged_commit(repository: Path
     tagged = run(["git", "rev-parse", "1.1.0^{commit}"], repository).stdout.strip()
     assert tagged == run(["git", "rev-parse", "HEAD"], repository).stdout.strip()
     assert run(["git", "log", "-1", "--format=%s"], repository).stdout.strip() == "Release 1.1.0"
+    assert 'version = "1.1.0"' in (repository / "pyproject.toml").read_text()
+    assert not run(["git", "status", "--porcelain"], repository).stdout
 
 
 def test_a_release_is_found_by_its_heading_when_its_tag_was_not_fetched(

@@ -580,6 +580,22 @@ def test_answers_file_records_answers_and_no_secrets(
     assert not any(re.search("key|token|secret|password", key) for key in answers)
 
 
+def test_updates_use_the_copier_the_template_is_tested_with(
+    rendered: tuple[Path, dict[str, Any]],
+) -> None:
+    root, answers = rendered
+    pinned = re.search(r'"copier==([^"]+)"', (TEMPLATE_ROOT / "pyproject.toml").read_text())
+    assert pinned, "the template's dev dependencies pin copier"
+    scheduled = {
+        "github": root / ".github" / "workflows" / "scheduled.yml",
+        "gitlab": root / ".gitlab" / "ci" / "scheduled.yml",
+    }[answers["ci_provider"]]
+
+    assert f"COPIER ?= uvx copier=={pinned[1]}\n" in (root / "Makefile").read_text()
+    assert f'COPIER_VERSION: "{pinned[1]}"' in scheduled.read_text()
+    assert QUESTIONS["_min_copier_version"] == pinned[1]
+
+
 def test_generated_code_is_formatted_and_lint_clean(rendered: tuple[Path, dict[str, Any]]) -> None:
     """ruff with the project's own configuration, before anything is installed."""
     root, _ = rendered
