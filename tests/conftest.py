@@ -21,3 +21,9 @@ def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Caches shared by the projects one test process builds (TEMPLATE_TEST_CACHE to keep them)."""
     configured = os.environ.get("TEMPLATE_TEST_CACHE")
     return Path(configured) if configured else tmp_path_factory.mktemp("cache")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Builds first: each takes minutes, so the workers start them early and finish together,
+    with the quick tests filling the gaps, rather than one worker ending on a lone build."""
+    items.sort(key=lambda item: item.get_closest_marker("build") is None)
