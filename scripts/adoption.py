@@ -232,6 +232,12 @@ def report(adoption: Adoption) -> str:
         "  4. make setup",
         "  5. From now on `copier update` brings in new template releases.",
     ]
+    if adoption.kept:
+        skips = " ".join(f"--skip {name}" for name in adoption.kept)
+        lines.append(
+            "     Until a kept file is merged, the template's changes to it come as conflicts; "
+            f"`copier update {skips}` leaves them alone."
+        )
     if Path(str(answers["_src_path"])).is_absolute():
         lines.append(
             f"Note: {ANSWERS_FILE} records the local path {answers['_src_path']}; adopt with "
