@@ -5,8 +5,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -307,6 +311,61 @@ def test_cruft_answers_the_template_refuses_are_not_accepted(tmp_path: Path) -> 
     assert answers["license"] == "Proprietary"
     assert answers["package_name"] == "churn_demo"
     assert "[replaced by your --data]" in converted.stdout
+
+
+def _interactive(command: Sequence[str], timeout: float = 300) -> str:
+    """Run ``command`` in a pseudo-terminal, pressing Enter (accepting the offered answer)
+    whenever it waits for input, and return what it showed."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the command, with the pseudo-terminal as its terminal
+        try:
+            os.execv(command[0], list(command))  # noqa: S606 - our own script, no shell
+        finally:
+            os._exit(127)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if select.select([terminal], [], [], 0.3)[0]:
+                chunk = os.read(terminal, 65536)
+                if not chunk:
+                    break
+                shown += chunk
+            else:
+                os.write(terminal, b"\r")
+    except OSError:  # the command ended and closed the terminal
+        pass
+    finally:
+        os.close(terminal)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, shown.decode(errors="replace")[-4000:]
+    return shown.decode(errors="replace")
+
+
+def test_cruft_answers_the_template_refuses_are_asked_again(tmp_path: Path) -> None:
+    project = _cruft_project(
+        tmp_path,
+        {
+            "project_slug": "Churn_Demo",
+            "module_name": "churn_demo",
+            "open_source_license": "GNU General Public License v3",
+        },
+    )
+    template = template_clone(tmp_path / "template", tag="1.0.0")
+
+    shown = _interactive(
+        [sys.executable, str(CRUFT_TO_COPIER), str(project), "--template", str(template)]
+    )
+
+    assert "You will be asked again for: project_slug, license." in shown
+    assert "Distribution and directory name" in shown, "the slug was not asked"
+    assert "License of the generated code" in shown, "the license was not asked"
+    assert "Python import name" not in shown, "the mapped package name was asked"
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    # Enter took what Copier offered: the slug derived from the name, the default license.
+    assert answers["project_slug"] == "churn-demo"
+    assert answers["license"] == "Proprietary"
+    assert answers["package_name"] == "churn_demo"
 
 
 @pytest.mark.parametrize(
