@@ -123,6 +123,11 @@ def _files(root: Path) -> list[str]:
     )
 
 
+def _content(path: Path) -> bytes:
+    """A file's bytes, or where a symlink points (it may point nowhere)."""
+    return str(path.readlink()).encode() if path.is_symlink() else path.read_bytes()
+
+
 def adopt(
     project: Path,
     *,
@@ -156,13 +161,13 @@ def adopt(
                         f"{project / parent} is a file where the template has a folder "
                         f"(for {relative}); rename it and commit, then adopt again."
                     )
-        existing = [name for name in rendered if (project / name).exists()]
-        identical = [
-            name
-            for name in existing
-            if (project / name).read_bytes() == (render / name).read_bytes()
+        existing = [
+            name for name in rendered if (project / name).exists() or (project / name).is_symlink()
         ]
-    before = {name: (project / name).read_bytes() for name in existing}
+        identical = [
+            name for name in existing if _content(project / name) == _content(render / name)
+        ]
+    before = {name: _content(project / name) for name in existing}
     copier.run_copy(
         template,
         project,
@@ -174,7 +179,7 @@ def adopt(
         quiet=True,
         unsafe=False,
     )
-    changed = [name for name, content in before.items() if (project / name).read_bytes() != content]
+    changed = [name for name, content in before.items() if _content(project / name) != content]
     if changed:
         raise AdoptionError(
             "Copier changed files the project already had, which adoption must never do: "
