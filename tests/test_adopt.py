@@ -57,6 +57,13 @@ COOKIECUTTER_JSON = {
     "use_docker": "y",
 }
 
+#: Cookiecutter answers the template refuses: a slug with capitals, a license it does not offer.
+REFUSED_ANSWERS = {
+    "project_slug": "Churn_Demo",
+    "module_name": "churn_demo",
+    "open_source_license": "GNU General Public License v3",
+}
+
 
 def _no_conflicts(root: Path) -> None:
     for path in project_files(root):
@@ -268,14 +275,7 @@ def test_cruft_project_moves_to_copier(tmp_path: Path) -> None:
 
 
 def test_cruft_answers_the_template_refuses_are_not_accepted(tmp_path: Path) -> None:
-    project = _cruft_project(
-        tmp_path,
-        {
-            "project_slug": "Churn_Demo",
-            "module_name": "churn_demo",
-            "open_source_license": "GNU General Public License v3",
-        },
-    )
+    project = _cruft_project(tmp_path, REFUSED_ANSWERS)
     template = template_clone(tmp_path / "template", tag="1.0.0")
 
     refused = _script(CRUFT_TO_COPIER, project, "--template", template, "--defaults", cwd=tmp_path)
@@ -343,14 +343,7 @@ def _interactive(command: Sequence[str], timeout: float = 300) -> str:
 
 
 def test_cruft_answers_the_template_refuses_are_asked_again(tmp_path: Path) -> None:
-    project = _cruft_project(
-        tmp_path,
-        {
-            "project_slug": "Churn_Demo",
-            "module_name": "churn_demo",
-            "open_source_license": "GNU General Public License v3",
-        },
-    )
+    project = _cruft_project(tmp_path, REFUSED_ANSWERS)
     template = template_clone(tmp_path / "template", tag="1.0.0")
 
     shown = _interactive(
