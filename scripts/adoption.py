@@ -235,13 +235,19 @@ def report(adoption: Adoption) -> str:
         "overwrites it), and merge the kept files listed above. See docs/adopting.md.",
         "  3. Commit: git add -A && git commit -m 'Adopt the AI service template'",
         "  4. make setup",
-        "  5. From now on `copier update` brings in new template releases.",
+        "  5. From now on `make update` (copier update) brings in new template releases.",
     ]
     if adoption.kept:
         skips = " ".join(f"--skip {name}" for name in adoption.kept)
+        # Until the team's own Makefile is merged, it has no `update` target.
+        update = (
+            f"copier update --skip-answered {skips}"
+            if "Makefile" in adoption.kept
+            else f'make update UPDATE_ARGS="{skips}"'
+        )
         lines.append(
             "     Until a kept file is merged, the template's changes to it come as conflicts; "
-            f"`copier update {skips}` leaves them alone."
+            f"`{update}` leaves them alone."
         )
     if Path(str(answers["_src_path"])).is_absolute():
         lines.append(
