@@ -154,7 +154,7 @@ def test_generated_project_passes_its_own_checks(
     listed = run(["make", "help"], root, env).stdout
     targets = (
         *("setup", "pipeline", "audit", "train", "serve", "test", "lint", "fmt"),
-        *("evaluate", "promote", "rollout", "rollback", "versions", "drift", "rules"),
+        *("evaluate", "promote", "rollout", "rollback", "versions", "drift", "rules", "update"),
     )
     for target in targets if task == "classification" else set(targets) - {"train"}:
         assert re.search(rf"^  {target} +\S", listed, re.MULTILINE), f"make help omits {target}"
