@@ -165,6 +165,15 @@ def project_files(root: Path) -> Iterator[Path]:
             yield path
 
 
+def assert_no_conflicts(root: Path) -> None:
+    """No rejected hunk and no conflict marker (at a line's start, as git writes them)."""
+    for path in project_files(root):
+        assert path.suffix != ".rej", f"rejected hunk left at {path}"
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            marked = line.startswith(("<<<<<<< ", ">>>>>>> "))
+            assert not marked, f"conflict marker in {path.relative_to(root)}: {line}"
+
+
 def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment for a command in a generated project, plus ``extra``.
 

@@ -18,7 +18,7 @@ import copier
 import pytest
 import yaml
 
-from .helpers import TEMPLATE_ROOT, git_commit, git_init, project_files, run, template_clone
+from .helpers import TEMPLATE_ROOT, assert_no_conflicts, git_commit, git_init, run, template_clone
 
 sys.path.insert(0, str(TEMPLATE_ROOT / "scripts"))
 
@@ -65,14 +65,6 @@ REFUSED_ANSWERS = {
 }
 
 
-def _no_conflicts(root: Path) -> None:
-    for path in project_files(root):
-        assert path.suffix != ".rej", f"rejected hunk left at {path}"
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for marker in ("<<<<<<< ", ">>>>>>> "):
-            assert marker not in text, f"conflict marker in {path.relative_to(root)}"
-
-
 def _write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +91,7 @@ def _update(project: Path, skip: Sequence[str] = ()) -> dict[str, object]:
     copier.run_update(
         project, defaults=True, overwrite=True, quiet=True, unsafe=False, skip_if_exists=skip
     )
-    _no_conflicts(project)
+    assert_no_conflicts(project)
     answers: dict[str, object] = yaml.safe_load((project / ".copier-answers.yml").read_text())
     return answers
 

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from .helpers import (
+    assert_no_conflicts,
     build_env,
     git_commit,
     git_init,
     project_env,
-    project_files,
     release,
     run,
     template_clone,
@@ -28,14 +28,6 @@ USER_MODEL_EDIT = "LogisticRegression(max_iter=1_000, C=0.5, random_state=RANDOM
 USER_README_NOTE = "## Our on-call\n\nPage the churn team in #churn-oncall.\n"
 TEMPLATE_README_NOTE = "New here? `make help` lists every task.\n"
 TEMPLATE_MAKE_TARGET = "name: ## Print the distribution name\n\t@echo {{ project_slug }}\n"
-
-
-def _no_conflicts(root: Path) -> None:
-    for path in project_files(root):
-        assert path.suffix != ".rej", f"rejected hunk left at {path}"
-        for line in path.read_text(encoding="utf-8").splitlines():
-            marked = line.startswith(("<<<<<<< ", ">>>>>>> "))
-            assert not marked, f"conflict marker in {path.relative_to(root)}: {line}"
 
 
 def test_update_brings_template_changes_and_keeps_user_edits(tmp_path: Path) -> None:
@@ -82,7 +74,7 @@ def test_update_brings_template_changes_and_keeps_user_edits(tmp_path: Path) -> 
 
     copier.run_update(project, defaults=True, overwrite=True, quiet=True, unsafe=False)
 
-    _no_conflicts(project)
+    assert_no_conflicts(project)
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "1.1.0"
     assert (
         "name: ## Print the distribution name\n\t@echo my-ai-service"
@@ -197,7 +189,7 @@ def test_a_project_from_the_first_release_updates_to_this_one_and_passes_its_che
         project, vcs_ref="HEAD", defaults=True, overwrite=True, quiet=True, unsafe=False
     )
 
-    _no_conflicts(project)
+    assert_no_conflicts(project)
     assert not run(["git", "diff", "--name-only", "--diff-filter=U"], project).stdout
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"]
     head = run(["git", "describe", "--tags", "HEAD"], template).stdout.strip()
@@ -247,7 +239,7 @@ def test_an_answer_changed_later_regenerates_what_depends_on_it(tmp_path: Path) 
         "latency_slo_ms: int = Field(\n        default=200"
         in (project / "src" / "my_ai_service" / "settings.py").read_text()
     )
-    _no_conflicts(project)
+    assert_no_conflicts(project)
     for path, edit in theirs.items():
         assert edit in path.read_text(), f"the team's edit of {path.relative_to(project)} was lost"
 
