@@ -158,6 +158,9 @@ def cut(version_text: str, root: Path = ROOT, today: datetime.date | None = None
             encoding="utf-8",
         )
         _git("add", "pyproject.toml", root=root)
+        if (root / "uv.lock").is_file():  # the lock records the version too
+            subprocess.run(["uv", "lock", "--quiet"], cwd=root, check=True)
+            _git("add", "uv.lock", root=root)
     _git("commit", "--quiet", "-m", f"Release {version}", root=root)
     _git("tag", "--annotate", str(version), "-m", f"Release {version}", root=root)
     return release

@@ -36,7 +36,10 @@ TODAY = datetime.date(2026, 12, 5)
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
     (tmp_path / "CHANGELOG.md").write_text(CHANGELOG)
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "t"\nversion = "1.0.0"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "t"\nversion = "1.0.0"\nrequires-python = ">=3.11"\n'
+    )
+    run(["uv", "lock", "--quiet"], tmp_path)
     git_init(tmp_path)
     return tmp_path
 
@@ -65,6 +68,7 @@ def test_cut_releases_the_unreleased_section_as_a_tagged_commit(repository: Path
     assert tagged == run(["git", "rev-parse", "HEAD"], repository).stdout.strip()
     assert run(["git", "log", "-1", "--format=%s"], repository).stdout.strip() == "Release 1.1.0"
     assert 'version = "1.1.0"' in (repository / "pyproject.toml").read_text()
+    assert 'version = "1.1.0"' in (repository / "uv.lock").read_text()
     assert not run(["git", "status", "--porcelain"], repository).stdout
 
 
