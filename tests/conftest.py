@@ -24,6 +24,7 @@ def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Builds first: each takes minutes, so the workers start them early and finish together,
-    with the quick tests filling the gaps, rather than one worker ending on a lone build."""
+    """Builds first. Each takes minutes; xdist's work stealing (pyproject.toml) hands a worker
+    that runs out the end of the other's queue, so the quick tests fill the gaps and the
+    builds are shared out, rather than one worker ending on a lone build."""
     items.sort(key=lambda item: item.get_closest_marker("build") is None)
