@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -288,3 +289,25 @@ def test_a_conflict_is_named_with_what_to_do_and_blocks_the_commit(tmp_path: Pat
     run(["git", "add", "Makefile"], project)
     assert not run(["git", "diff", "--name-only", "--diff-filter=U"], project).stdout
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "1.1.0"
+
+
+def test_the_scheduled_check_sees_a_new_release_as_the_pipelines_read_it(tmp_path: Path) -> None:
+    template = template_clone(tmp_path / "template", tag="1.0.0")
+    project = _project_from(template, tmp_path / "project")
+    copier_command = str(Path(sys.executable).parent / "copier")
+    check = [copier_command, "check-update", "--output-format", "json"]
+
+    current = json.loads(run(check, project).stdout)
+    readme = template / "template" / "README.md.jinja"
+    readme.write_text(readme.read_text() + "\nA line from the next release.\n")
+    git_commit(template, "Next release")
+    run(["git", "tag", "1.1.0"], template)
+    behind = json.loads(run(check, project).stdout)
+
+    # The fields and values the GitHub workflow and the GitLab job read with jq.
+    assert current["update_available"] is False
+    assert behind["update_available"] is True
+    assert (behind["current_version"], behind["latest_version"]) == ("1.0.0", "1.1.0")
+    scheduled = (project / ".github" / "workflows" / "scheduled.yml").read_text()
+    for field in ("update_available", "current_version", "latest_version"):
+        assert f"jq -r .{field} update.json" in scheduled
