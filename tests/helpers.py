@@ -199,7 +199,7 @@ def run(
     if completed.returncode != 0:
         raise AssertionError(
             f"`{' '.join(command)}` failed with {completed.returncode} in {cwd}:\n"
-            f"{completed.stdout[-6000:]}\n{completed.stderr[-6000:]}"
+            f"{completed.stdout[-20000:]}\n{completed.stderr[-6000:]}"
         )
     return completed
 
