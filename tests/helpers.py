@@ -226,18 +226,26 @@ def git_commit(root: Path, message: str) -> None:
     )
 
 
+def _copy_working_tree(destination: Path) -> set[str]:
+    """Copy the template's files, uncommitted changes included, to ``destination``; their
+    paths."""
+    listed = {
+        name
+        for name in run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"], TEMPLATE_ROOT
+        ).stdout.splitlines()
+        if (TEMPLATE_ROOT / name).is_file()
+    }
+    for name in listed:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TEMPLATE_ROOT / name, destination / name)
+    return listed
+
+
 def template_clone(destination: Path, tag: str) -> Path:
     """The template's working tree (uncommitted changes included) as a fresh repository at
     ``destination`` whose one commit is tagged ``tag``: a release to generate or update from."""
-    listed = run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], TEMPLATE_ROOT
-    ).stdout.splitlines()
-    for name in listed:
-        source = TEMPLATE_ROOT / name
-        if source.is_file():
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    _copy_working_tree(destination)
     git_init(destination)
     run(["git", "tag", tag], destination)
     return destination
@@ -267,18 +275,10 @@ def template_history(destination: Path) -> Path:
     for entry in release.parse((TEMPLATE_ROOT / "CHANGELOG.md").read_text()).releases:
         commit = release.release_commit(entry, root=TEMPLATE_ROOT)
         run(["git", "tag", "--force", str(entry.version), commit], destination)
-    listed = set(
-        run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard"], TEMPLATE_ROOT
-        ).stdout.splitlines()
-    )
+    listed = _copy_working_tree(destination)
     for name in run(["git", "ls-files"], destination).stdout.splitlines():
-        if name not in listed or not (TEMPLATE_ROOT / name).is_file():
+        if name not in listed:  # deleted in the working tree
             (destination / name).unlink()
-    for name in listed:
-        if (TEMPLATE_ROOT / name).is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(TEMPLATE_ROOT / name, destination / name)
     if run(["git", "status", "--porcelain"], destination).stdout:
         git_commit(destination, "The template's working tree")
     return destination
